@@ -1,0 +1,100 @@
+// Package wire is the BitTorrent peer wire protocol codec (BEP 3): the handshake and the
+// length-prefixed messages, with hard size limits checked before anything is allocated.
+package wire
+
+import (
+	"errors"
+	"io"
+)
+
+// Protocol is the handshake's protocol string.
+const Protocol = "BitTorrent protocol"
+
+// HandshakeLen is the size of a handshake on the wire.
+const HandshakeLen = 1 + len(Protocol) + 8 + 20 + 20
+
+// BlockSize is the size of the blocks we request, and the largest request we serve.
+const BlockSize = 16 << 10
+
+// Reserved is the handshake's eight reserved bytes.
+type Reserved [8]byte
+
+// Reserved bits we know of. We set none yet; the extension protocol (BEP 10) and the Fast
+// extension (BEP 6) will.
+const (
+	ExtensionByte, ExtensionBit = 5, 0x10 // BEP 10
+	FastByte, FastBit           = 7, 0x04 // BEP 6
+	DHTByte, DHTBit             = 7, 0x01 // BEP 5
+)
+
+// Handshake is the first message each side sends.
+type Handshake struct {
+	Reserved Reserved
+	InfoHash [20]byte
+	PeerID   [20]byte
+}
+
+// ErrBadProtocol is returned when the handshake's protocol string is not BitTorrent's.
+var ErrBadProtocol = errors.New("wire: not a bittorrent handshake")
+
+// ID is a message type.
+type ID uint8
+
+// Message IDs of BEP 3 (and Port of BEP 5).
+const (
+	Choke ID = iota
+	Unchoke
+	Interested
+	NotInterested
+	Have
+	BitfieldID
+	Request
+	Piece
+	Cancel
+	Port
+	Extended ID = 20 // BEP 10, reserved for later
+)
+
+// Message is one decoded message. Which fields are meaningful depends on ID.
+type Message struct {
+	KeepAlive bool // a zero-length message; ID is meaningless
+	ID        ID
+	Index     uint32 // have, request, piece, cancel
+	Begin     uint32 // request, piece, cancel
+	Length    uint32 // request, cancel
+	Bitfield  []byte // bitfield: exactly ceil(pieces/8) bytes, spare bits zero
+	Block     []byte // piece: the data; owned by the caller after ReadMessage returns
+	Port      uint16 // port
+}
+
+// Limits bound what a peer may send on one connection.
+type Limits struct {
+	NumPieces int    // sizes the bitfield
+	MaxBlock  uint32 // largest piece payload accepted; BlockSize if zero
+}
+
+// ProtocolError is a violation by the remote peer; the engine closes (or bans) on it.
+type ProtocolError struct {
+	Reason string
+}
+
+func (e *ProtocolError) Error() string { return "wire: protocol violation: " + e.Reason }
+
+// WriteHandshake writes h; the caller sets any deadline.
+func WriteHandshake(w io.Writer, h Handshake) error { panic("unimplemented") }
+
+// ReadHandshake reads and checks a handshake; the caller sets any deadline.
+func ReadHandshake(r io.Reader) (Handshake, error) { panic("unimplemented") }
+
+// Reader decodes messages from one connection, enforcing Limits.
+type Reader struct{}
+
+// NewReader returns a Reader over r.
+func NewReader(r io.Reader, lim Limits) *Reader { panic("unimplemented") }
+
+// ReadMessage decodes the next message. A malformed or oversized message yields a
+// *ProtocolError; I/O failures are returned wrapped.
+func (r *Reader) ReadMessage() (Message, error) { panic("unimplemented") }
+
+// AppendMessage appends the wire form of m (with its length prefix) to b.
+func AppendMessage(b []byte, m Message) []byte { panic("unimplemented") }
