@@ -2,10 +2,7 @@
 // length-prefixed messages, with hard size limits checked before anything is allocated.
 package wire
 
-import (
-	"errors"
-	"io"
-)
+import "errors"
 
 // Protocol is the handshake's protocol string.
 const Protocol = "BitTorrent protocol"
@@ -79,22 +76,3 @@ type ProtocolError struct {
 }
 
 func (e *ProtocolError) Error() string { return "wire: protocol violation: " + e.Reason }
-
-// WriteHandshake writes h; the caller sets any deadline.
-func WriteHandshake(w io.Writer, h Handshake) error { panic("unimplemented") }
-
-// ReadHandshake reads and checks a handshake; the caller sets any deadline.
-func ReadHandshake(r io.Reader) (Handshake, error) { panic("unimplemented") }
-
-// Reader decodes messages from one connection, enforcing Limits.
-type Reader struct{}
-
-// NewReader returns a Reader over r.
-func NewReader(r io.Reader, lim Limits) *Reader { panic("unimplemented") }
-
-// ReadMessage decodes the next message. A malformed or oversized message yields a
-// *ProtocolError; I/O failures are returned wrapped.
-func (r *Reader) ReadMessage() (Message, error) { panic("unimplemented") }
-
-// AppendMessage appends the wire form of m (with its length prefix) to b.
-func AppendMessage(b []byte, m Message) []byte { panic("unimplemented") }
