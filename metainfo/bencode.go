@@ -1,0 +1,93 @@
+package metainfo
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/anacrolix/torrent/bencode"
+)
+
+// maxStrLen caps any one bencode string. A .torrent is at most MaxSize bytes, so no string in
+// it can be longer; the cap is tighter than the library's 128 MiB default.
+const maxStrLen = MaxSize
+
+func newDecoder(b []byte) *bencode.Decoder {
+	d := bencode.NewDecoder(bytes.NewReader(b))
+	d.MaxStrLen = maxStrLen
+	return d
+}
+
+// decodeDict splits a raw bencoded dictionary into its keys and raw values. The whole input
+// must be one dictionary with nothing after it.
+func decodeDict(raw []byte, field string) (map[string]bencode.Bytes, error) {
+	if len(raw) == 0 || raw[0] != 'd' {
+		return nil, fieldErr(ErrInvalid, field, "not a dictionary")
+	}
+	d := newDecoder(raw)
+	var m map[string]bencode.Bytes
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrSyntax, field, err)
+	}
+	if d.Offset != int64(len(raw)) {
+		return nil, fmt.Errorf("%w: %s: %d bytes of trailing data", ErrSyntax, field, int64(len(raw))-d.Offset)
+	}
+	return m, nil
+}
+
+// rawString decodes a raw bencode value that must be a string.
+func rawString(raw []byte, field string) (string, error) {
+	if len(raw) == 0 || raw[0] < '0' || raw[0] > '9' {
+		return "", fieldErr(ErrInvalid, field, "not a string")
+	}
+	var s string
+	if err := newDecoder(raw).Decode(&s); err != nil {
+		return "", fieldErr(ErrInvalid, field, "bad string: %v", err)
+	}
+	return s, nil
+}
+
+// rawInt decodes a raw bencode value that must be an integer fitting int64.
+func rawInt(raw []byte, field string) (int64, error) {
+	if len(raw) == 0 || raw[0] != 'i' {
+		return 0, fieldErr(ErrInvalid, field, "not an integer")
+	}
+	var n int64
+	if err := newDecoder(raw).Decode(&n); err != nil {
+		return 0, fieldErr(ErrInvalid, field, "bad integer %q", raw)
+	}
+	return n, nil
+}
+
+// forEachItem calls fn for each raw element of a bencoded list, refusing lists with more than
+// max elements before decoding the rest, so a hostile list cannot make us allocate for it.
+func forEachItem(raw []byte, field string, max int, fn func(i int, item []byte) error) error {
+	if len(raw) < 2 || raw[0] != 'l' || raw[len(raw)-1] != 'e' {
+		return fieldErr(ErrInvalid, field, "not a list")
+	}
+	inner := raw[1 : len(raw)-1]
+	d := newDecoder(inner)
+	for i := 0; d.Offset < int64(len(inner)); i++ {
+		if i >= max {
+			return fieldErr(ErrTooLarge, field, "more than %d entries", max)
+		}
+		var item bencode.Bytes
+		if err := d.Decode(&item); err != nil {
+			return fmt.Errorf("%w: %s[%d]: %v", ErrSyntax, field, i, err)
+		}
+		if err := fn(i, item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stringList decodes a list of strings of at most max elements.
+func stringList(raw []byte, field string, max int) ([]string, error) {
+	out := []string{}
+	err := forEachItem(raw, field, max, func(i int, item []byte) error {
+		s, err := rawString(item, fmt.Sprintf("%s[%d]", field, i))
+		out = append(out, s)
+		return err
+	})
+	return out, err
+}
