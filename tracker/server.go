@@ -1,0 +1,186 @@
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/swarm-bt/swarm/metainfo"
+)
+
+// Config configures a Server. The zero value is an open tracker with a 30-minute interval.
+type Config struct {
+	// Logger receives lifecycle and error logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Store holds the swarms; nil means a MemStore built from the limits below and Rand.
+	Store Store
+	// Interval is the announce interval told to clients; 0 means 30 minutes. Peers silent for
+	// two intervals expire.
+	Interval time.Duration
+	// MinInterval is the "min interval" told to clients; 0 means Interval/2.
+	MinInterval time.Duration
+	// ReapEvery is how often Run expires peers; 0 means Interval/2.
+	ReapEvery time.Duration
+	// Allow restricts the tracker to some info-hashes; nil means open (any info-hash).
+	Allow func(metainfo.Hash) bool
+	// RatePerIP limits announces per second from one IP address; 0 means no limit.
+	RatePerIP rate.Limit
+	// RateBurst is the limiter's burst; 0 means max(1, 2*RatePerIP).
+	RateBurst int
+	// MaxPeersPerSwarm and MaxSwarms cap the default MemStore; 0 means no cap.
+	MaxPeersPerSwarm int
+	MaxSwarms        int
+	// TrustProxy takes the peer address from ip= or X-Forwarded-For instead of the
+	// connection. Enable it only behind a reverse proxy that sets the header.
+	TrustProxy bool
+	// FullScrape answers a scrape without info_hash with every swarm.
+	FullScrape bool
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Rand seeds peer sampling; nil means a random seed.
+	Rand *rand.Rand
+	// Registry receives the metrics and serves /metrics; nil means a private registry.
+	Registry *prometheus.Registry
+}
+
+// Server is an HTTP tracker. It is an http.Handler; Run expires silent peers in the
+// background. All methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   Store
+	limiter *ipLimiter
+	metrics *metrics
+	handler http.Handler
+	bufs    sync.Pool
+}
+
+// New returns a server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Interval < 0 || cfg.MinInterval < 0 || cfg.ReapEvery < 0 || cfg.RatePerIP < 0 {
+		return nil, errors.New("tracker: negative interval or rate in config")
+	}
+	cfg = withDefaults(cfg)
+	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store}
+	if s.store == nil {
+		s.store = NewMemStore(MemStoreConfig{
+			MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarms: cfg.MaxSwarms, Rand: cfg.Rand,
+		})
+	}
+	if cfg.RatePerIP > 0 {
+		s.limiter = newIPLimiter(cfg.RatePerIP, cfg.RateBurst)
+	}
+	m, err := newMetrics(cfg.Registry, s.store)
+	if err != nil {
+		return nil, fmt.Errorf("tracker: register metrics: %w", err)
+	}
+	s.metrics = m
+	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	s.handler = s.routes()
+	return s, nil
+}
+
+func withDefaults(cfg Config) Config {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Interval == 0 {
+		cfg.Interval = 30 * time.Minute
+	}
+	if cfg.MinInterval == 0 {
+		cfg.MinInterval = cfg.Interval / 2
+	}
+	if cfg.ReapEvery == 0 {
+		cfg.ReapEvery = cfg.Interval / 2
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = max(1, int(2*cfg.RatePerIP))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	return cfg
+}
+
+// Store returns the server's store, e.g. to inspect it in tests.
+func (s *Server) Store() Store { return s.store }
+
+// ServeHTTP serves the tracker routes: /announce, /scrape, /stats, /metrics and /healthz.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	s.handler.ServeHTTP(w, r)
+}
+
+// Run expires peers silent for two intervals, every ReapEvery, until ctx is done.
+func (s *Server) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.ReapEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			s.Reap(s.cfg.Now())
+		}
+	}
+}
+
+// Reap expires peers not seen since now minus two intervals, and forgets idle rate limiters.
+func (s *Server) Reap(now time.Time) int {
+	n := s.store.Expire(now.Add(-2 * s.cfg.Interval))
+	if s.limiter != nil {
+		s.limiter.sweep(now)
+	}
+	swarms, peers := s.store.Len()
+	s.log.Debug("reaped", "expired", n, "swarms", swarms, "peers", peers)
+	return n
+}
+
+// Serve serves HTTP on ln with request timeouts and size limits, and runs the reaper, until
+// ctx is done; then it shuts down gracefully (waiting up to 5 s for requests in flight).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel() // runs before wg.Wait: stops the reaper and the shutdown watcher
+	wg.Go(func() { _ = s.Run(runCtx) })
+	wg.Go(func() {
+		<-runCtx.Done()
+		sctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer stop()
+		if err := hs.Shutdown(sctx); err != nil {
+			s.log.Warn("tracker shutdown", "err", err)
+			_ = hs.Close()
+		}
+	})
+	s.log.Info("tracker listening", "addr", ln.Addr().String(), "interval", s.cfg.Interval)
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("tracker: serve: %w", err)
+	}
+	return nil
+}
