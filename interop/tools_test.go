@@ -1,0 +1,54 @@
+package interop
+
+import (
+	"os/exec"
+	"sync"
+	"testing"
+)
+
+// tool is an external program the harness needs, with a check that it works.
+type tool struct {
+	name  string
+	check []string // a command that succeeds when the tool is usable
+	once  sync.Once
+	err   error
+}
+
+// systemPython is the interpreter python3-libtorrent is installed for; a python3 earlier on
+// PATH (pyenv, venvs) usually cannot import it.
+const systemPython = "/usr/bin/python3"
+
+var (
+	toolMktorrent    = &tool{name: "mktorrent", check: []string{"mktorrent", "-h"}}
+	toolAria2        = &tool{name: "aria2c", check: []string{"aria2c", "--version"}}
+	toolOpentracker  = &tool{name: "opentracker", check: []string{"sh", "-c", "command -v opentracker"}}
+	toolTransmission = &tool{name: "transmission-daemon", check: []string{"sh", "-c",
+		"command -v transmission-daemon && command -v transmission-remote"}}
+	toolTransmissionCreate = &tool{name: "transmission-create", check: []string{"sh", "-c",
+		"command -v transmission-create && command -v transmission-show"}}
+	toolLibtorrent = &tool{name: "python3-libtorrent", check: []string{systemPython, "-c", "import libtorrent"}}
+)
+
+// need skips the test when a tool is missing, or fails it when SWARM_INTEROP=1.
+func need(t *testing.T, tl *tool) {
+	t.Helper()
+	tl.once.Do(func() {
+		tl.err = exec.Command(tl.check[0], tl.check[1:]...).Run()
+	})
+	if tl.err == nil {
+		return
+	}
+	if strict() {
+		t.Fatalf("%s is not usable (%v) and SWARM_INTEROP=1", tl.name, tl.err)
+	}
+	t.Skipf("%s is not usable (%v); set SWARM_INTEROP=1 to fail instead", tl.name, tl.err)
+}
+
+// needSwarm fails the test when the swarm binary did not build: it is the program under test,
+// so that is never a skip.
+func needSwarm(t *testing.T) {
+	t.Helper()
+	if env.buildErr != nil {
+		t.Fatal(env.buildErr)
+	}
+}
