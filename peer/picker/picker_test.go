@@ -1,0 +1,319 @@
+package picker
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/peer/bitfield"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"empty torrent", Config{}, true},
+		{"bytes without pieces", Config{TotalLength: 1}, false},
+		{"exact multiple", Config{NumPieces: 4, PieceLength: 32 * kib, TotalLength: 128 * kib}, true},
+		{"short last piece", Config{NumPieces: 4, PieceLength: 32 * kib, TotalLength: 96*kib + 1}, true},
+		{"one piece too many", Config{NumPieces: 5, PieceLength: 32 * kib, TotalLength: 128 * kib}, false},
+		{"one piece too few", Config{NumPieces: 3, PieceLength: 32 * kib, TotalLength: 128 * kib}, false},
+		{"zero piece length", Config{NumPieces: 1, TotalLength: 1}, false},
+		{"piece over 4 GiB", Config{NumPieces: 1, PieceLength: 1 << 33, TotalLength: 1}, false},
+		{"negative pieces", Config{NumPieces: -1}, false},
+		{"endgame peers too many", Config{NumPieces: 1, PieceLength: 1, TotalLength: 1, EndgameMaxPeers: 5}, false},
+		{"huge length no overflow", Config{NumPieces: 2, PieceLength: 1 << 32, TotalLength: 1<<63 - 1}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if tc.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, ErrGeometry)
+			}
+		})
+	}
+	assert.Panics(t, func() { New(Config{NumPieces: 2, PieceLength: 1, TotalLength: 5}, bitfield.Bitfield{}) })
+}
+
+func TestGeometry(t *testing.T) {
+	tests := []struct {
+		name       string
+		n          int
+		pieceLen   int64
+		total      int64
+		blockSize  uint32
+		lastBlocks []uint32 // block lengths of the last piece
+	}{
+		{"one block", 1, 16 * kib, 16 * kib, 0, []uint32{16 * kib}},
+		{"tiny torrent", 1, 16 * kib, 5, 0, []uint32{5}},
+		{"short last piece", 3, 64 * kib, 128*kib + 20*kib, 0, []uint32{16 * kib, 4 * kib}},
+		{"piece not multiple of block", 2, 40 * kib, 80 * kib, 0, []uint32{16 * kib, 16 * kib, 8 * kib}},
+		{"odd last piece and block", 3, 40 * kib, 80*kib + 1, 0, []uint32{1}},
+		{"small blocks", 2, 10, 15, 4, []uint32{4, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTest(t, tc.n, tc.pieceLen, tc.total, func(c *Config) { c.BlockSize = tc.blockSize })
+			p.PeerBitfield(1, full(tc.n))
+			blocks := p.Pick(1, 1<<20)
+			checkInvariants(t, p)
+			byPiece := map[int][]uint32{}
+			var sum int64
+			for _, b := range blocks {
+				assert.Equal(t, uint32(len(byPiece[b.Piece]))*max(tc.blockSize, DefaultBlockSize*boolInt(tc.blockSize == 0)), b.Begin, "blocks in order from 0")
+				byPiece[b.Piece] = append(byPiece[b.Piece], b.Length)
+				sum += int64(b.Length)
+			}
+			assert.Equal(t, tc.total, sum, "blocks cover the torrent once")
+			assert.Equal(t, tc.lastBlocks, byPiece[tc.n-1])
+			assert.Nil(t, p.Pick(1, 10), "everything requested; endgame has no other peer")
+		})
+	}
+}
+
+func boolInt(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestZeroLength(t *testing.T) {
+	p := New(Config{}, bitfield.Bitfield{})
+	p.PeerBitfield(1, bitfield.New(0))
+	p.PeerHave(1, 0)
+	assert.True(t, p.Done())
+	assert.False(t, p.Interesting(1))
+	assert.Nil(t, p.Pick(1, 10))
+	assert.False(t, p.InEndgame())
+	checkInvariants(t, p)
+}
+
+func TestResumeHave(t *testing.T) {
+	have := bf(4, 0, 2)
+	p := New(Config{NumPieces: 4, PieceLength: 16 * kib, TotalLength: 64 * kib, Rand: rand.New(rand.NewPCG(1, 1))}, have)
+	p.PeerBitfield(1, full(4))
+	got := map[int]bool{}
+	for _, b := range p.Pick(1, 10) {
+		got[b.Piece] = true
+	}
+	assert.Equal(t, map[int]bool{1: true, 3: true}, got)
+	assert.Equal(t, have.Bytes(), p.HavePieces().Bytes())
+	checkInvariants(t, p)
+}
+
+func TestAvailability(t *testing.T) {
+	p := newTest(t, 10, 16*kib, 160*kib)
+	p.PeerHave(1, 3)
+	p.PeerHave(1, 3)
+	p.PeerHave(1, 99)
+	p.PeerHave(1, -1)
+	assert.Equal(t, 1, p.Availability(3), "a repeated have does not count twice")
+	p.PeerBitfield(2, bf(10, 3, 4))
+	assert.Equal(t, 2, p.Availability(3))
+	p.PeerBitfield(2, bf(10, 4, 5))
+	assert.Equal(t, 1, p.Availability(3), "a new bitfield replaces the old one")
+	assert.Equal(t, 1, p.Availability(5))
+	p.PeerHave(2, 3)
+	assert.Equal(t, 2, p.Availability(3))
+	checkInvariants(t, p)
+	p.PeerGone(2)
+	assert.Equal(t, []int{0, 0, 0, 1, 0, 0}, []int{p.Availability(0), p.Availability(1), p.Availability(2),
+		p.Availability(3), p.Availability(4), p.Availability(5)})
+	p.PeerGone(2)
+	p.PeerGone(7)
+	checkInvariants(t, p)
+}
+
+func TestNothingInteresting(t *testing.T) {
+	p := New(Config{NumPieces: 3, PieceLength: 16 * kib, TotalLength: 48 * kib, Rand: rand.New(rand.NewPCG(1, 1))}, bf(3, 1))
+	tests := []struct {
+		name string
+		has  bitfield.Bitfield
+	}{
+		{"empty bitfield", bitfield.New(3)},
+		{"only pieces we have", bf(3, 1)},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := PeerID(i + 1)
+			p.PeerBitfield(id, tc.has)
+			assert.False(t, p.Interesting(id))
+			assert.Nil(t, p.Pick(id, 10))
+			p.PeerHave(id, 2)
+			assert.True(t, p.Interesting(id))
+			assert.Equal(t, []Block{{Piece: 2, Begin: 0, Length: 16 * kib}}, p.Pick(id, 10))
+			p.Release(id, Block{Piece: 2, Begin: 0, Length: 16 * kib})
+		})
+	}
+	assert.Nil(t, p.Pick(42, 10), "unknown peer")
+	assert.Nil(t, p.Pick(1, 0), "max 0")
+	assert.False(t, p.Interesting(42))
+	checkInvariants(t, p)
+}
+
+func TestRarestFirst(t *testing.T) {
+	// availability: pieces 0-2 three peers, 3-4 two, 5-9 one (only peer 1)
+	p := newTest(t, 10, 16*kib, 160*kib, func(c *Config) { c.RandomFirst = -1 })
+	p.PeerBitfield(1, full(10))
+	p.PeerBitfield(2, bf(10, 0, 1, 2, 3, 4))
+	for _, i := range []int{0, 1, 2} {
+		p.PeerHave(3, i)
+	}
+	var order []int
+	for range 10 {
+		got := p.Pick(1, 1)
+		require.Len(t, got, 1)
+		order = append(order, got[0].Piece)
+		checkInvariants(t, p)
+	}
+	assert.ElementsMatch(t, []int{5, 6, 7, 8, 9}, order[:5])
+	assert.ElementsMatch(t, []int{3, 4}, order[5:7])
+	assert.ElementsMatch(t, []int{0, 1, 2}, order[7:])
+}
+
+// TestRarestAfterChanges checks that rarity follows haves and departures.
+func TestRarestAfterChanges(t *testing.T) {
+	p := newTest(t, 4, 16*kib, 64*kib, func(c *Config) { c.RandomFirst = -1 })
+	p.PeerBitfield(1, full(4))
+	p.PeerBitfield(2, full(4))
+	p.PeerBitfield(3, bf(4, 0, 1, 3))
+	p.PeerGone(2) // now 2 is the only piece with one peer
+	assert.Equal(t, 2, p.Pick(1, 1)[0].Piece)
+	p.PeerHave(4, 0)
+	p.PeerHave(4, 3) // 1 is now rarest (2 peers)
+	assert.Equal(t, 1, p.Pick(1, 1)[0].Piece)
+	checkInvariants(t, p)
+}
+
+func TestRandomTies(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(p *Picker)
+		want  []int // pieces among which the first pick is uniform
+	}{
+		{"one seed", func(p *Picker) { p.PeerBitfield(1, full(8)) }, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		{"haves in order", func(p *Picker) {
+			for i := range 8 {
+				p.PeerHave(1, i)
+			}
+		}, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		{"rare subset", func(p *Picker) {
+			p.PeerBitfield(1, full(8))
+			p.PeerBitfield(2, bf(8, 0, 1, 2, 3, 7))
+			p.PeerGone(3)
+		}, []int{4, 5, 6}},
+	}
+	const trials = 6000
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, 7))
+			counts := map[int]int{}
+			for range trials {
+				p := New(Config{NumPieces: 8, PieceLength: 16 * kib, TotalLength: 128 * kib, RandomFirst: -1, Rand: rng}, bitfield.New(8))
+				tc.setup(p)
+				counts[p.Pick(1, 1)[0].Piece]++
+			}
+			require.Len(t, counts, len(tc.want))
+			exp := trials / len(tc.want)
+			for _, i := range tc.want {
+				assert.InDelta(t, exp, counts[i], float64(exp)*0.12, "piece %d picked %d times of %d", i, counts[i], trials)
+			}
+		})
+	}
+}
+
+func TestRandomFirst(t *testing.T) {
+	// piece 0 is the rarest; in the random phase the first pick is spread over all pieces
+	const trials = 2000
+	rng := rand.New(rand.NewPCG(3, 3))
+	counts := map[int]int{}
+	for range trials {
+		p := New(Config{NumPieces: 4, PieceLength: 16 * kib, TotalLength: 64 * kib, RandomFirst: 2, Rand: rng}, bitfield.New(4))
+		p.PeerBitfield(1, full(4))
+		p.PeerBitfield(2, bf(4, 1, 2, 3))
+		counts[p.Pick(1, 1)[0].Piece]++
+	}
+	for i := range 4 {
+		assert.InDelta(t, trials/4, counts[i], trials/4*0.15, "piece %d", i)
+	}
+
+	p := newTest(t, 6, 16*kib, 96*kib, func(c *Config) { c.RandomFirst = 2 })
+	p.PeerBitfield(1, full(6))
+	p.PeerBitfield(2, bf(6, 0, 1, 2, 3))
+	p.PeerBitfield(3, bf(6, 0, 1, 2, 4)) // piece 5 rarest, then 3 and 4
+	for _, i := range []int{0, 1} {
+		p.PieceVerified(i)
+	}
+	assert.Equal(t, 5, p.Pick(1, 1)[0].Piece, "rarest first after RandomFirst verified pieces")
+	checkInvariants(t, p)
+}
+
+func TestPartialFirst(t *testing.T) {
+	const n = 4 // pieces of 4 blocks
+	blk := func(piece, j int) Block { return Block{Piece: piece, Begin: uint32(j * 16 * kib), Length: 16 * kib} }
+	setup := func(t *testing.T) *Picker {
+		p := newTest(t, n, 64*kib, n*64*kib, func(c *Config) { c.RandomFirst = -1 })
+		p.PeerBitfield(1, full(n))
+		p.PeerBitfield(2, full(n))
+		p.PeerBitfield(3, bf(n, 0, 1, 2)) // piece 3 rarest
+		return p
+	}
+	t.Run("own piece continued", func(t *testing.T) {
+		p := setup(t)
+		assert.Equal(t, []Block{blk(3, 0), blk(3, 1)}, p.Pick(1, 2))
+		assert.Equal(t, []Block{blk(3, 2), blk(3, 3)}, p.Pick(1, 2))
+		checkInvariants(t, p)
+	})
+	t.Run("own piece continued after its blocks arrived", func(t *testing.T) {
+		p := setup(t)
+		require.Len(t, p.Pick(1, 2), 2)
+		for j := range 2 {
+			ok, _, _ := p.Received(1, blk(3, j))
+			require.True(t, ok)
+		}
+		assert.Equal(t, []Block{blk(3, 2)}, p.Pick(1, 1))
+	})
+	t.Run("other peer prefers a new piece", func(t *testing.T) {
+		p := setup(t)
+		require.Len(t, p.Pick(1, 2), 2)
+		got := p.Pick(2, 4)
+		require.Len(t, got, 4)
+		assert.NotEqual(t, 3, got[0].Piece)
+		assert.Equal(t, got[0].Piece, got[3].Piece, "a whole new piece")
+	})
+	t.Run("shared when nothing else", func(t *testing.T) {
+		p := setup(t)
+		require.Equal(t, []Block{blk(3, 0), blk(3, 1)}, p.Pick(1, 2))
+		p.PeerBitfield(4, bf(n, 3))
+		assert.Equal(t, []Block{blk(3, 2), blk(3, 3)}, p.Pick(4, 10))
+		checkInvariants(t, p)
+	})
+	t.Run("abandoned partial before rarer new piece", func(t *testing.T) {
+		p := setup(t)
+		for range 2 { // pieces 3 then one of 0..2 in progress for peer 1
+			require.Len(t, p.Pick(1, 4), 4)
+		}
+		p.Received(1, blk(3, 0))
+		p.PeerGone(1) // piece 3 half-empty, nothing outstanding
+		p.PeerHave(3, 3)
+		p.PeerHave(4, 3) // piece 3 now more common (3 peers) than pieces 0-2 (2 peers)
+		got := p.Pick(2, 3)
+		assert.Equal(t, []Block{blk(3, 1), blk(3, 2), blk(3, 3)}, got)
+		checkInvariants(t, p)
+	})
+	t.Run("abandoned partial before new for another peer", func(t *testing.T) {
+		p := setup(t)
+		require.Len(t, p.Pick(1, 2), 2)
+		p.Received(1, blk(3, 0))
+		p.Release(1, blk(3, 1)) // timed out: nothing outstanding in piece 3
+		assert.Equal(t, []Block{blk(3, 1), blk(3, 2)}, p.Pick(2, 2))
+		checkInvariants(t, p)
+	})
+}
