@@ -1,34 +1,63 @@
 // Package storage maps a torrent's pieces onto files (or memory) and verifies them.
+//
+// The payload is one flat range of TotalLength bytes; a Storage splits reads and writes across
+// file boundaries. Files live under a download folder opened as an os.Root, so no path in a
+// torrent (nor a symlink already in the folder) can make us touch a file outside it.
 package storage
 
 import (
-	"context"
-
-	"github.com/swarm-bt/swarm/metainfo"
-	"github.com/swarm-bt/swarm/peer/bitfield"
+	"errors"
+	"fmt"
 )
 
 // Storage is the payload as one flat range of TotalLength bytes. Implementations are safe for
 // concurrent use by goroutines touching different ranges.
+//
+// ReadAt returns zeros, not an error, for bytes inside the payload that were never written
+// (so a check sees a hash mismatch), and io.EOF only past the end of the payload. WriteAt
+// past the end fails with ErrOutOfRange; a full disk gives an error matching ErrDiskFull.
 type Storage interface {
 	ReadAt(p []byte, off int64) (int, error)
 	WriteAt(p []byte, off int64) (int, error)
-	// Close flushes and releases files.
+	// Close flushes and releases files. The caller stops all reads and writes first.
 	Close() error
 }
 
-// OpenFiles opens (creating folders and files as needed, 0-byte files included) the payload of
-// info under dir, i.e. dir/<name>. It never touches a path outside dir.
-func OpenFiles(info *metainfo.Info, dir string) (Storage, error) { panic("unimplemented") }
-
-// NewMemory returns an in-memory Storage of size bytes, for tests and the demo.
-func NewMemory(size int64) Storage { panic("unimplemented") }
-
-// VerifyPiece reads piece i from st and reports whether its SHA-1 matches.
-func VerifyPiece(info *metainfo.Info, st Storage, i int) (bool, error) { panic("unimplemented") }
-
-// Check verifies every piece already in st with workers goroutines (0 = all cores) and returns
-// the pieces that are good. progress, if non-nil, is called with the count of pieces checked.
-func Check(ctx context.Context, info *metainfo.Info, st Storage, workers int, progress func(checked int)) (bitfield.Bitfield, error) {
-	panic("unimplemented")
+// Presence is implemented by a Storage that can tell, without reading, that a range holds no
+// data: Present reports false when some byte of [off, off+n) lies past the end of its file
+// (a file missing or shorter than needed). Check uses it to skip such pieces as bad.
+type Presence interface {
+	Present(off, n int64) bool
 }
+
+// Sentinel errors; match with errors.Is.
+var (
+	// ErrDiskFull is matched by write errors caused by a full disk (ENOSPC) or an exhausted
+	// quota (EDQUOT). The concrete error is a *DiskFullError naming the file.
+	ErrDiskFull = errors.New("storage: disk full")
+	// ErrOutOfRange is returned for a negative offset or a write past the payload's end.
+	ErrOutOfRange = errors.New("storage: range out of bounds")
+	// ErrClosed is returned by reads and writes after Close.
+	ErrClosed = errors.New("storage: closed")
+)
+
+// DiskFullError is the error of a write that failed because the disk or quota is full. It
+// matches ErrDiskFull and the underlying errno (syscall.ENOSPC or syscall.EDQUOT) with
+// errors.Is.
+type DiskFullError struct {
+	Path string // the file being written, under the download folder
+	// Need is a lower bound of the bytes still to be written to complete the payload (files
+	// are sparse, so holes inside a file are not counted).
+	Need int64
+	Err  error // the errno
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("write %s: disk full, at least %d more bytes needed: %v", e.Path, e.Need, e.Err)
+}
+
+// Is makes errors.Is(err, ErrDiskFull) true.
+func (e *DiskFullError) Is(target error) bool { return target == ErrDiskFull }
+
+// Unwrap returns the errno.
+func (e *DiskFullError) Unwrap() error { return e.Err }

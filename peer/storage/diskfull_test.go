@@ -1,0 +1,99 @@
+package storage
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeFile fails every write with err.
+type fakeFile struct{ err error }
+
+func (fakeFile) ReadAt(p []byte, _ int64) (int, error) { return len(p), nil }
+func (f fakeFile) WriteAt([]byte, int64) (int, error)  { return 0, f.err }
+func (fakeFile) Sync() error                           { return nil }
+func (fakeFile) Close() error                          { return nil }
+
+func TestWriteErrorWrapping(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		diskFull bool
+	}{
+		{"ENOSPC", &fs.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}, true},
+		{"EDQUOT", &fs.PathError{Op: "write", Path: "x", Err: syscall.EDQUOT}, true},
+		{"bare ENOSPC", syscall.ENOSPC, true},
+		{"EIO", &fs.PathError{Op: "write", Path: "x", Err: syscall.EIO}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			info := multiInfo("full", 16, make([]byte, 100), [][]string{{"a"}, {"b"}}, []int64{30, 70})
+			st, err := OpenFiles(info, dir)
+			require.NoError(t, err)
+			defer st.Close()
+			st.(*files).handles.open = func(int) (osFile, error) { return fakeFile{tc.err}, nil }
+			_, err = st.WriteAt(make([]byte, 20), 40)
+			require.Error(t, err)
+			path := filepath.Join(dir, "full", "b")
+			assert.ErrorContains(t, err, path)
+			assert.Equal(t, tc.diskFull, errors.Is(err, ErrDiskFull))
+			if !tc.diskFull {
+				assert.ErrorIs(t, err, syscall.EIO)
+				return
+			}
+			var dfe *DiskFullError
+			require.ErrorAs(t, err, &dfe)
+			assert.Equal(t, path, dfe.Path)
+			assert.Equal(t, int64(100), dfe.Need)
+			assert.ErrorContains(t, err, "disk full")
+			assert.True(t, errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT))
+		})
+	}
+}
+
+// TestDiskFullTmpfs fills a real 1 MiB tmpfs. It needs root (mount); it skips otherwise.
+func TestDiskFullTmpfs(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	data := payload(11, 2<<20)
+	info := multiInfo("big", 64<<10, data, [][]string{{"first"}, {"second"}}, []int64{512 << 10, 1536 << 10})
+	st, err := OpenFiles(info, dir)
+	require.NoError(t, err)
+	var werr error
+	var written int
+	for off := 0; off < len(data) && werr == nil; off += 16 << 10 {
+		_, werr = st.WriteAt(data[off:off+16<<10], int64(off))
+		if werr == nil {
+			written = off + 16<<10
+		}
+	}
+	require.ErrorIs(t, werr, ErrDiskFull)
+	assert.ErrorIs(t, werr, syscall.ENOSPC)
+	assert.ErrorContains(t, werr, filepath.Join(dir, "big", "second"))
+	var dfe *DiskFullError
+	require.ErrorAs(t, werr, &dfe)
+	assert.Greater(t, dfe.Need, int64(0))
+	t.Logf("error after %d bytes: %v", written, werr)
+	got := make([]byte, written)
+	_, err = st.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, data[:written], got, "what was written before the disk filled is intact")
+	require.NoError(t, st.Close())
+	require.NoError(t, os.Remove(filepath.Join(dir, "big", "first"))) // free space: writes work again
+	st, err = OpenFiles(info, dir)
+	require.NoError(t, err)
+	_, err = st.WriteAt(data[written:written+16<<10], int64(written))
+	assert.NoError(t, err)
+	require.NoError(t, st.Close())
+}

@@ -1,0 +1,216 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/swarm-bt/swarm/metainfo"
+)
+
+// fileSpan is one file of the payload.
+type fileSpan struct {
+	path   string // relative to the download folder, e.g. name/sub/file
+	offset int64
+	length int64
+	size   atomic.Int64 // bytes on disk: stat at open, grown by our writes
+}
+
+// files is the Storage of a payload under a download folder.
+type files struct {
+	dir     string
+	root    *os.Root
+	spans   []*fileSpan
+	total   int64
+	handles *handleCache
+}
+
+// OpenFiles opens (creating folders and files as needed, 0-byte files included) the payload of
+// info under dir, i.e. dir/<name> for a single file or dir/<name>/<path...> for many. It never
+// touches a path outside dir: all access goes through an os.Root on dir, so ".." components,
+// absolute paths and symlinks already in the folder that point outside it are refused. Files
+// are opened read-write and created if missing, never truncated (resume keeps what is there)
+// and not preallocated (they grow sparsely as blocks arrive). Writing needs write permission
+// on the files, also when only seeding. At most MaxOpenFiles handles stay open at once.
+func OpenFiles(info *metainfo.Info, dir string) (Storage, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	s := &files{dir: dir, root: root}
+	for _, e := range info.FileEntries() {
+		s.spans = append(s.spans, &fileSpan{path: e.Path, offset: e.Offset, length: e.Length})
+		s.total += e.Length
+	}
+	s.handles = newHandleCache(MaxOpenFiles, s.openSpan)
+	for _, sp := range s.spans {
+		if err := s.create(sp); err != nil {
+			return nil, errors.Join(fmt.Errorf("open storage: %w", err), root.Close())
+		}
+	}
+	return s, nil
+}
+
+// create makes the file's folders and the file itself, and records its size on disk.
+func (s *files) create(sp *fileSpan) error {
+	if d := filepath.Dir(sp.path); d != "." {
+		if err := s.root.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	f, err := s.root.OpenFile(sp.path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file", sp.path)
+	}
+	if err != nil {
+		return errors.Join(err, f.Close())
+	}
+	sp.size.Store(fi.Size())
+	return f.Close()
+}
+
+// openSpan reopens a file for the handle cache. O_CREATE again: a file deleted under us comes
+// back empty, so it reads as zeros (a bad piece), not as an error.
+func (s *files) openSpan(idx int) (osFile, error) {
+	return s.root.OpenFile(s.spans[idx].path, os.O_RDWR|os.O_CREATE, 0o644)
+}
+
+// path is file idx's path for messages: the download folder joined with its payload path.
+func (s *files) path(idx int) string { return filepath.Join(s.dir, s.spans[idx].path) }
+
+// find returns the index of the first file holding byte off (0-byte files hold none).
+func (s *files) find(off int64) int {
+	return sort.Search(len(s.spans), func(i int) bool {
+		return s.spans[i].offset+s.spans[i].length > off
+	})
+}
+
+// each calls fn for every non-empty piece of p = payload[off:off+len(p)] within one file.
+func (s *files) each(p []byte, off int64, fn func(idx int, part []byte, fileOff int64) error) error {
+	for i := s.find(off); len(p) > 0 && i < len(s.spans); i++ {
+		sp := s.spans[i]
+		if sp.length == 0 {
+			continue
+		}
+		n := min(int64(len(p)), sp.offset+sp.length-off)
+		if err := fn(i, p[:n], off-sp.offset); err != nil {
+			return err
+		}
+		p, off = p[n:], off+n
+	}
+	return nil
+}
+
+func (s *files) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read at %d: %w", off, ErrOutOfRange)
+	}
+	if off >= s.total {
+		return 0, eofIf(len(p) > 0)
+	}
+	n := int(min(int64(len(p)), s.total-off))
+	if err := s.each(p[:n], off, s.readPart); err != nil {
+		return 0, err
+	}
+	return n, eofIf(n < len(p))
+}
+
+// readPart reads from one file; bytes past the file's current end read as zeros.
+func (s *files) readPart(idx int, part []byte, fileOff int64) error {
+	h, err := s.handles.acquire(idx)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.path(idx), err)
+	}
+	defer s.handles.release(h, false)
+	n, err := h.f.ReadAt(part, fileOff)
+	if err == io.EOF {
+		clear(part[n:])
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.path(idx), err)
+	}
+	return nil
+}
+
+func (s *files) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > s.total-int64(len(p)) {
+		return 0, fmt.Errorf("write %d bytes at %d of %d: %w", len(p), off, s.total, ErrOutOfRange)
+	}
+	if err := s.each(p, off, s.writePart); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (s *files) writePart(idx int, part []byte, fileOff int64) error {
+	sp := s.spans[idx]
+	h, err := s.handles.acquire(idx)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.path(idx), err)
+	}
+	_, err = h.f.WriteAt(part, fileOff)
+	s.handles.release(h, true)
+	if err != nil {
+		return s.writeError(idx, err)
+	}
+	growTo(&sp.size, fileOff+int64(len(part)))
+	return nil
+}
+
+// writeError names the file and, for a full disk, returns a *DiskFullError.
+func (s *files) writeError(idx int, err error) error {
+	path := s.path(idx)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return &DiskFullError{Path: path, Need: s.missing(), Err: err}
+	}
+	return fmt.Errorf("write %s: %w", path, err)
+}
+
+// missing sums the bytes past the current end of every file.
+func (s *files) missing() int64 {
+	var n int64
+	for _, sp := range s.spans {
+		n += max(sp.length-sp.size.Load(), 0)
+	}
+	return n
+}
+
+// growTo raises v to at least n.
+func growTo(v *atomic.Int64, n int64) {
+	for cur := v.Load(); cur < n && !v.CompareAndSwap(cur, n); cur = v.Load() {
+	}
+}
+
+// Present reports whether every file under [off, off+n) is at least long enough on disk.
+func (s *files) Present(off, n int64) bool {
+	for i := s.find(off); i < len(s.spans) && s.spans[i].offset < off+n; i++ {
+		sp := s.spans[i]
+		if need := min(off+n, sp.offset+sp.length) - sp.offset; sp.size.Load() < need {
+			return false
+		}
+	}
+	return true
+}
+
+// Close syncs written files and closes every handle and the folder.
+func (s *files) Close() error {
+	err := s.handles.closeAll()
+	return errors.Join(err, s.root.Close())
+}

@@ -1,0 +1,140 @@
+package storage
+
+import (
+	"container/list"
+	"errors"
+	"io"
+	"sync"
+)
+
+// MaxOpenFiles bounds the file handles one file Storage keeps open. Torrents with thousands of
+// files reopen the least recently used ones as needed.
+const MaxOpenFiles = 64
+
+// osFile is what the storage needs of an open file; tests inject failing ones.
+type osFile interface {
+	io.ReaderAt
+	io.WriterAt
+	Sync() error
+	Close() error
+}
+
+// handle is one open file. refs counts the reads and writes using it: a handle in use is
+// never closed by eviction.
+type handle struct {
+	f     osFile
+	idx   int
+	refs  int
+	dirty bool // written since opened: synced before it is closed
+	el    *list.Element
+}
+
+// handleCache is an LRU of open files keyed by file index.
+type handleCache struct {
+	open  func(idx int) (osFile, error)
+	limit int
+
+	mu       sync.Mutex
+	lru      list.List // *handle, most recent first
+	byIdx    map[int]*handle
+	closed   bool
+	evictErr error        // first error met closing an evicted handle, reported by Close
+	unsynced map[int]bool // files written, then evicted unsynced: Close syncs them
+}
+
+func newHandleCache(limit int, open func(int) (osFile, error)) *handleCache {
+	return &handleCache{open: open, limit: max(limit, 1), byIdx: make(map[int]*handle),
+		unsynced: make(map[int]bool)}
+}
+
+// acquire returns the open handle of file idx, opening it if needed. The caller releases it.
+func (c *handleCache) acquire(idx int) (*handle, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if h, ok := c.byIdx[idx]; ok {
+		h.refs++
+		c.lru.MoveToFront(h.el)
+		return h, nil
+	}
+	f, err := c.open(idx)
+	if err != nil {
+		return nil, err
+	}
+	h := &handle{f: f, idx: idx, refs: 1}
+	h.el = c.lru.PushFront(h)
+	c.byIdx[idx] = h
+	c.evict()
+	return h, nil
+}
+
+// release ends one use of h; wrote marks it dirty.
+func (c *handleCache) release(h *handle, wrote bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h.refs--
+	h.dirty = h.dirty || wrote
+	if !c.closed {
+		c.evict()
+	}
+}
+
+// evict closes unused handles, least recently used first, while over the limit. Handles in
+// use stay open, so the cache may exceed its limit while many files are busy at once. Evicted
+// files are not synced now (that would be an fsync per write when a torrent's writes hop
+// across thousands of files) but reopened and synced once by Close.
+func (c *handleCache) evict() {
+	for el := c.lru.Back(); el != nil && len(c.byIdx) > c.limit; {
+		prev := el.Prev()
+		if h := el.Value.(*handle); h.refs == 0 {
+			c.lru.Remove(el)
+			delete(c.byIdx, h.idx)
+			if h.dirty {
+				c.unsynced[h.idx] = true
+			}
+			if err := h.f.Close(); err != nil && c.evictErr == nil {
+				c.evictErr = err
+			}
+		}
+		el = prev
+	}
+}
+
+// closeAll syncs and closes every handle; later acquires fail with ErrClosed.
+func (c *handleCache) closeAll() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	errs := []error{c.evictErr}
+	for _, h := range c.byIdx {
+		errs = append(errs, closeHandle(h))
+		delete(c.unsynced, h.idx)
+	}
+	for idx := range c.unsynced {
+		errs = append(errs, c.syncClosed(idx))
+	}
+	c.byIdx = nil
+	c.lru.Init()
+	return errors.Join(errs...)
+}
+
+// syncClosed reopens an evicted file to sync it.
+func (c *handleCache) syncClosed(idx int) error {
+	f, err := c.open(idx)
+	if err != nil {
+		return err
+	}
+	return closeHandle(&handle{f: f, dirty: true})
+}
+
+// closeHandle syncs a written file before closing it: Close is where data becomes durable
+// (there is no fsync per write).
+func closeHandle(h *handle) error {
+	var err error
+	if h.dirty {
+		err = h.f.Sync()
+	}
+	return errors.Join(err, h.f.Close())
+}
