@@ -3,6 +3,7 @@
 
 Modes:
   seed   --torrent T --dir D --listen IP:PORT   check D against T, seed until killed
+  check  --torrent T --dir D --listen IP:PORT   check D against T, exit 0 if complete
   leech  --torrent T --dir D --listen IP:PORT   download T into D, exit 0 when complete
   create --path P --out T --announce URL --piece-length N   write a v1-only torrent
   info   --torrent T                            print "infohash <hex>" and the file list
@@ -51,8 +52,12 @@ def session(listen):
 
 
 def drain(ses):
+    """Log pending alerts; report whether the torrent finished checking its files."""
+    checked = False
     for a in ses.pop_alerts():
         log("alert", type(a).__name__, a.message())
+        checked = checked or isinstance(a, lt.torrent_checked_alert)
+    return checked
 
 
 def run(args, seeding):
@@ -61,12 +66,14 @@ def run(args, seeding):
     log("infohash", str(ti.info_hash()), "pieces", ti.num_pieces(), "size", ti.total_size())
     h = ses.add_torrent({"ti": ti, "save_path": args.dir})
     last_announce = 0.0
+    said = False
+    checked = False
     deadline = time.time() + args.timeout
     while time.time() < deadline:
-        drain(ses)
+        checked = drain(ses) or checked
         s = h.status()
         now = time.time()
-        if now - last_announce >= args.reannounce and s.state not in (
+        if args.mode != "check" and now - last_announce >= args.reannounce and s.state not in (
             lt.torrent_status.checking_files,
             lt.torrent_status.checking_resume_data,
         ):
@@ -82,10 +89,12 @@ def run(args, seeding):
         if s.is_seeding and not seeding:
             log("complete")
             return 0
-        if s.is_seeding and seeding and not getattr(run, "said", False):
+        if s.is_seeding and seeding and not said:
             log("seeding")
-            run.said = True
-        if seeding and s.state == lt.torrent_status.downloading and s.progress < 1:
+            said = True
+            if args.mode == "check":
+                return 0
+        if seeding and checked and s.progress < 1:
             # Seeding data that does not match the torrent is a harness or tool error.
             log("error seed data incomplete after check: progress %.4f" % s.progress)
             return 3
@@ -119,7 +128,7 @@ def info(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["seed", "leech", "create", "info"])
+    p.add_argument("mode", choices=["seed", "check", "leech", "create", "info"])
     p.add_argument("--torrent")
     p.add_argument("--dir")
     p.add_argument("--listen")
@@ -134,7 +143,7 @@ def main():
         return create(args)
     if args.mode == "info":
         return info(args)
-    return run(args, args.mode == "seed")
+    return run(args, args.mode in ("seed", "check"))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -67,22 +68,11 @@ func writeRandom(path string, size int64, rng *rand.Rand) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+	buf := make([]byte, size+7)
+	for i := 0; i < len(buf)-7; i += 8 {
+		binary.LittleEndian.PutUint64(buf[i:], rng.Uint64())
 	}
-	buf := make([]byte, 8)
-	w := io.Writer(f)
-	for n := int64(0); n < size; n += 8 {
-		for k := range buf {
-			buf[k] = byte(rng.Uint32())
-		}
-		if _, err := w.Write(buf[:min(8, size-n)]); err != nil {
-			f.Close()
-			return err
-		}
-	}
-	return f.Close()
+	return os.WriteFile(path, buf[:size], 0o644)
 }
 
 // copyPayload copies the payload into a fresh folder for one seeder, so that no tool can

@@ -44,20 +44,24 @@ func transfer(t *testing.T, pr pair) {
 	tr.start(t, ctx, tf.InfoHash)
 	seedDir, getDir := copyPayload(t, pr.payload), t.TempDir()
 
+	began := time.Now()
 	var seeder, leecher *node
 	if pr.leecher.usesTrackerPeers {
 		// The seeder goes first and must be listed as complete before the leecher asks.
 		seeder = pr.seeder.seed(t, ctx, tf, seedDir, newHost(t))
 		tr.waitSwarm(t, ctx, tf.InfoHash, 1, 0, seeder.procs...)
+		t.Logf("%s seeding after %v", pr.seeder.name, time.Since(began).Round(time.Millisecond))
 		leecher = pr.leecher.leech(t, ctx, tf, getDir, newHost(t))
 	} else {
 		// The leecher goes first so that the seeder's first announce lists it and the seeder
 		// dials it: that works with any announce interval (opentracker's is 30 minutes).
 		leecher = pr.leecher.leech(t, ctx, tf, getDir, newHost(t))
 		tr.waitSwarm(t, ctx, tf.InfoHash, 0, 1, leecher.procs...)
+		t.Logf("%s announced after %v", pr.leecher.name, time.Since(began).Round(time.Millisecond))
 		seeder = pr.seeder.seed(t, ctx, tf, seedDir, newHost(t))
 	}
 	require.NoError(t, waitComplete(ctx, leecher, seeder), "download")
+	t.Logf("%s complete after %v", pr.leecher.name, time.Since(began).Round(time.Millisecond))
 	verifyDownload(t, tf, pr.payload.Dir, getDir, pr.leecher.skipsEmptyFiles)
 }
 
