@@ -21,7 +21,7 @@ func swarmCreate(t *testing.T, ctx context.Context, p *payload, url string) *tor
 	t.Helper()
 	needSwarm(t)
 	out := filepath.Join(t.TempDir(), p.Label+".swarm.torrent")
-	_, err := run(ctx, env.swarm, "create", p.Root(), "-o", out, "-a", url,
+	_, err := run(ctx, env.swarm, "create", "-q", p.Root(), "-o", out, "-a", url,
 		"--piece-length", fmt.Sprint(pieceLength), "--no-date")
 	require.NoError(t, err)
 	return readTorrent(t, out)
