@@ -1,0 +1,257 @@
+package peer
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/swarm-bt/swarm/peer/storage"
+	"github.com/swarm-bt/swarm/peer/wire"
+)
+
+// writeBufferSize is the writer's buffer: several blocks per write system call.
+const writeBufferSize = 64 << 10
+
+// maxServeQueue bounds the requests a peer may have queued with us; more is a violation.
+const maxServeQueue = 2048
+
+// writer owns all writes to one connection. It writes protocol messages first and serves
+// queued requests (piece data) after them; only piece data waits for the upload limiter, and
+// while it waits, protocol messages still go out. Output is buffered and flushed when there
+// is nothing left to write.
+type writer struct {
+	c         *conn
+	bw        *bufio.Writer
+	st        storage.Storage
+	pieceLen  int64
+	lim       *rate.Limiter
+	keepAlive time.Duration
+	bitfield  []byte
+
+	ctrl  []outMsg // protocol messages to send, in order
+	serve []outMsg // requests to serve, in order
+	cur   outMsg   // the request being served, while waiting for the limiter
+	curOK bool     // cur is still wanted (not cancelled, not choked)
+}
+
+func (s *Swarm) newWriter(c *conn, bitfield []byte) *writer {
+	return &writer{
+		c:         c,
+		bw:        bufio.NewWriterSize(c.nc, writeBufferSize),
+		st:        s.cfg.Storage,
+		pieceLen:  s.cfg.Info.PieceLength,
+		lim:       s.up,
+		keepAlive: s.cfg.Timeouts.KeepAlive,
+		bitfield:  bitfield,
+	}
+}
+
+// run writes until ctx ends (nil) or a write fails.
+func (w *writer) run(ctx context.Context) error {
+	if len(w.bitfield) > 0 {
+		w.ctrl = append(w.ctrl, outMsg{kind: outBitfield})
+	}
+	idle := time.NewTimer(w.keepAlive)
+	defer idle.Stop()
+	for {
+		if err := w.drain(); err != nil {
+			return err
+		}
+		if err := w.writeCtrl(); err != nil {
+			return err
+		}
+		if len(w.serve) > 0 {
+			if err := w.serveOne(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.flush(); err != nil {
+			return err
+		}
+		idle.Reset(w.keepAlive)
+		select {
+		case m := <-w.c.out:
+			if err := w.accept(m); err != nil {
+				return err
+			}
+		case <-idle.C:
+			w.ctrl = append(w.ctrl, outMsg{kind: outControl, id: keepAliveID})
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// keepAliveID marks a keep-alive in the control queue (no real message has this ID).
+const keepAliveID wire.ID = 255
+
+// drain moves everything queued by the loop into the writer's own queues, without blocking.
+func (w *writer) drain() error {
+	for {
+		select {
+		case m := <-w.c.out:
+			if err := w.accept(m); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// accept files one message from the loop.
+func (w *writer) accept(m outMsg) error {
+	switch m.kind {
+	case outServe:
+		if len(w.serve) >= maxServeQueue {
+			return &wire.ProtocolError{Reason: fmt.Sprintf("more than %d requests queued", maxServeQueue)}
+		}
+		w.serve = append(w.serve, m)
+	case outUnserve:
+		w.unserve(m)
+	default:
+		if m.kind == outControl && m.id == wire.Choke {
+			// BEP 3: choking discards the peer's pending requests.
+			w.serve = w.serve[:0]
+			w.curOK = false
+		}
+		w.ctrl = append(w.ctrl, m)
+	}
+	return nil
+}
+
+func (w *writer) unserve(m outMsg) {
+	same := func(q outMsg) bool { return q.index == m.index && q.begin == m.begin && q.length == m.length }
+	w.serve = slices.DeleteFunc(w.serve, same)
+	if same(w.cur) {
+		w.curOK = false
+	}
+}
+
+// writeCtrl writes the queued protocol messages.
+func (w *writer) writeCtrl() error {
+	for _, m := range w.ctrl {
+		var err error
+		switch {
+		case m.kind == outBitfield:
+			_, err = w.bw.Write(wire.AppendMessage(w.bw.AvailableBuffer(), wire.Message{ID: wire.BitfieldID, Bitfield: w.bitfield}))
+			w.bitfield = nil
+		case m.id == keepAliveID:
+			_, err = w.bw.Write(wire.AppendMessage(w.bw.AvailableBuffer(), wire.Message{KeepAlive: true}))
+		default:
+			msg := wire.Message{ID: m.id, Index: m.index, Begin: m.begin, Length: m.length}
+			_, err = w.bw.Write(wire.AppendMessage(w.bw.AvailableBuffer(), msg))
+		}
+		if err != nil {
+			return fmt.Errorf("write %v: %w", m.id, err)
+		}
+	}
+	w.ctrl = w.ctrl[:0]
+	return nil
+}
+
+// serveOne sends the first queued block, after the upload limiter allows it.
+func (w *writer) serveOne(ctx context.Context) error {
+	w.cur, w.curOK = w.serve[0], true
+	w.serve = w.serve[1:]
+	if len(w.serve) == 0 {
+		w.serve = w.serve[:0:cap(w.serve)]
+	}
+	if err := w.charge(ctx, int(w.cur.length)); err != nil {
+		return err
+	}
+	if !w.curOK {
+		return nil
+	}
+	w.curOK = false
+	return w.writePiece(w.cur)
+}
+
+// writePiece reads the block straight into the write buffer behind its header.
+func (w *writer) writePiece(m outMsg) error {
+	n := int(m.length)
+	if w.bw.Available() < 13+n {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	buf := wire.AppendPieceHeader(w.bw.AvailableBuffer(), m.index, m.begin, n)
+	buf = buf[:13+n]
+	off := int64(m.index)*w.pieceLen + int64(m.begin)
+	if k, err := w.st.ReadAt(buf[13:], off); k < n {
+		return fmt.Errorf("read block %d+%d of piece %d: %w", m.begin, n, m.index, err)
+	}
+	if _, err := w.bw.Write(buf); err != nil {
+		return fmt.Errorf("write piece: %w", err)
+	}
+	w.c.uploaded.Add(int64(n))
+	return nil
+}
+
+// charge waits until the upload limiter grants n bytes, writing protocol messages meanwhile.
+func (w *writer) charge(ctx context.Context, n int) error {
+	if w.lim.Limit() == rate.Inf {
+		return nil
+	}
+	for n > 0 {
+		k := min(n, w.lim.Burst())
+		if k <= 0 {
+			return errBurst
+		}
+		r := w.lim.ReserveN(time.Now(), k)
+		if !r.OK() {
+			return errBurst
+		}
+		if err := w.sleep(ctx, r.Delay()); err != nil {
+			r.Cancel()
+			return err
+		}
+		n -= k
+	}
+	return nil
+}
+
+// sleep waits d, still accepting and writing protocol messages.
+func (w *writer) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return nil
+		case m := <-w.c.out:
+			if err := w.accept(m); err != nil {
+				return err
+			}
+			if err := w.writeCtrl(); err != nil {
+				return err
+			}
+			if err := w.flush(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (w *writer) flush() error {
+	if w.bw.Buffered() == 0 {
+		return nil
+	}
+	if err := w.bw.Flush(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}

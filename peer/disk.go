@@ -1,0 +1,97 @@
+package peer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/swarm-bt/swarm/peer/storage"
+)
+
+// maxPendingWrites bounds the block bytes received but not yet on disk; above it the loop
+// stops requesting, so memory does not grow when the disk is slower than the network.
+const maxPendingWrites = 32 << 20
+
+// jobKind is the work a diskJob asks for.
+type jobKind uint8
+
+const (
+	jobWrite  jobKind = iota // write data at piece, begin
+	jobVerify                // hash piece
+)
+
+// diskJob is one unit of blocking storage work, done by the pool off the loop.
+type diskJob struct {
+	kind  jobKind
+	piece int
+	begin uint32
+	data  []byte
+}
+
+// diskQueue is the loop's side of the pool: jobs not yet taken by a worker. The loop offers
+// the head on jobs in its select, so it never blocks on a busy pool.
+type diskQueue struct {
+	jobs    chan diskJob
+	queue   []diskJob
+	pending int64 // bytes in queued or running write jobs
+}
+
+func (q *diskQueue) push(j diskJob) {
+	if j.kind == jobWrite {
+		q.pending += int64(len(j.data))
+	}
+	q.queue = append(q.queue, j)
+}
+
+// offer returns the channel and job for the loop's select; a nil channel when idle.
+func (q *diskQueue) offer() (chan<- diskJob, diskJob) {
+	if len(q.queue) == 0 {
+		return nil, diskJob{}
+	}
+	return q.jobs, q.queue[0]
+}
+
+// taken drops the head after a worker took it.
+func (q *diskQueue) taken() {
+	q.queue[0] = diskJob{}
+	q.queue = q.queue[1:]
+	if len(q.queue) == 0 {
+		q.queue = nil
+	}
+}
+
+// startDisk starts the pool's workers.
+func (s *Swarm) startDisk(ctx context.Context) {
+	jobs := make(chan diskJob)
+	s.disk.jobs = jobs
+	for range s.cfg.DiskWorkers {
+		s.wg.Go(func() {
+			for {
+				select {
+				case j := <-jobs:
+					if !s.send(ctx, s.runJob(j)) {
+						return
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+}
+
+func (s *Swarm) runJob(j diskJob) diskDoneEvent {
+	switch j.kind {
+	case jobWrite:
+		off := int64(j.piece)*s.cfg.Info.PieceLength + int64(j.begin)
+		if _, err := s.cfg.Storage.WriteAt(j.data, off); err != nil {
+			return diskDoneEvent{job: j, err: fmt.Errorf("write block %d+%d of piece %d: %w", j.begin, len(j.data), j.piece, err)}
+		}
+		return diskDoneEvent{job: j}
+	default:
+		ok, err := storage.VerifyPiece(s.cfg.Info, s.cfg.Storage, j.piece)
+		if err != nil {
+			err = fmt.Errorf("verify piece %d: %w", j.piece, err)
+		}
+		return diskDoneEvent{job: j, ok: ok, err: err}
+	}
+}

@@ -1,0 +1,77 @@
+package peer
+
+import (
+	"context"
+	"net"
+	"net/netip"
+
+	"github.com/swarm-bt/swarm/peer/wire"
+)
+
+// event is what the loop's goroutines (connection readers and writers, dials, the disk pool,
+// announces) send to it on the one events channel. Each type has its own handler method.
+type event interface {
+	handle(ctx context.Context, s *Swarm)
+}
+
+// send delivers ev to the loop unless ctx ends first.
+func (s *Swarm) send(ctx context.Context, ev event) bool {
+	select {
+	case s.events <- ev:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// connectedEvent: a handshake succeeded; the loop adopts or refuses the connection.
+type connectedEvent struct {
+	nc       net.Conn
+	addr     netip.AddrPort // the dialed address, or the remote address of an incoming one
+	hs       wire.Handshake
+	outgoing bool
+}
+
+func (e connectedEvent) handle(ctx context.Context, s *Swarm) { s.onConnected(ctx, e) }
+
+// dialFailedEvent: a dial or its handshake failed.
+type dialFailedEvent struct {
+	addr netip.AddrPort
+	err  error
+}
+
+func (e dialFailedEvent) handle(_ context.Context, s *Swarm) { s.onDialFailed(e) }
+
+// messageEvent: a connection's reader decoded a message (never a keep-alive).
+type messageEvent struct {
+	id int
+	m  wire.Message
+}
+
+func (e messageEvent) handle(_ context.Context, s *Swarm) { s.onMessage(e) }
+
+// closedEvent: a connection's reader or writer failed; the connection is closed.
+type closedEvent struct {
+	id  int
+	err error
+}
+
+func (e closedEvent) handle(_ context.Context, s *Swarm) { s.onClosed(e) }
+
+// diskDoneEvent: the pool finished a job.
+type diskDoneEvent struct {
+	job diskJob
+	ok  bool // for verify jobs: the hash matched
+	err error
+}
+
+func (e diskDoneEvent) handle(_ context.Context, s *Swarm) { s.onDiskDone(e) }
+
+// announceDoneEvent: an announce returned.
+type announceDoneEvent struct {
+	ev   Event
+	resp AnnounceResponse
+	err  error
+}
+
+func (e announceDoneEvent) handle(_ context.Context, s *Swarm) { s.onAnnounceDone(e) }

@@ -1,0 +1,103 @@
+package peertest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+)
+
+// Network is an in-memory network of net.Pipe connections, so that whole swarms can run
+// inside a testing/synctest bubble with fake time. Addresses are loopback TCP addresses; it is
+// safe for concurrent use.
+type Network struct {
+	mu        sync.Mutex
+	listeners map[netip.AddrPort]*pipeListener
+	nextPort  uint16
+}
+
+// NewNetwork returns an empty network.
+func NewNetwork() *Network {
+	return &Network{listeners: map[netip.AddrPort]*pipeListener{}, nextPort: 10000}
+}
+
+// Listen opens a listener on ip at a fresh port.
+func (n *Network) Listen(ip netip.Addr) net.Listener {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.nextPort++
+	addr := netip.AddrPortFrom(ip, n.nextPort)
+	l := &pipeListener{n: n, addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
+	n.listeners[addr] = l
+	return l
+}
+
+// Dial connects to a listener of the network; it has the signature of peer.Config.Dialer.
+// Connections appear to come from 127.0.0.1 at a fresh port.
+func (n *Network) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", addr, err)
+	}
+	n.mu.Lock()
+	l := n.listeners[ap]
+	n.nextPort++
+	local := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), n.nextPort)
+	n.mu.Unlock()
+	if l == nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+	}
+	c1, c2 := net.Pipe()
+	client := &pipeConn{Conn: c1, local: tcpAddr(local), remote: tcpAddr(ap)}
+	server := &pipeConn{Conn: c2, local: tcpAddr(ap), remote: tcpAddr(local)}
+	select {
+	case l.conns <- server:
+		return client, nil
+	case <-l.done:
+		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func tcpAddr(ap netip.AddrPort) *net.TCPAddr { return net.TCPAddrFromAddrPort(ap) }
+
+type pipeListener struct {
+	n     *Network
+	addr  netip.AddrPort
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() {
+		l.n.mu.Lock()
+		delete(l.n.listeners, l.addr)
+		l.n.mu.Unlock()
+		close(l.done)
+	})
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return tcpAddr(l.addr) }
+
+// pipeConn is a net.Pipe end with TCP addresses.
+type pipeConn struct {
+	net.Conn
+	local, remote net.Addr
+}
+
+func (c *pipeConn) LocalAddr() net.Addr  { return c.local }
+func (c *pipeConn) RemoteAddr() net.Addr { return c.remote }

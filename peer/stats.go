@@ -1,0 +1,72 @@
+package peer
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// rateWindow is the window, in seconds, of the rates shown in Stats.
+const rateWindow = 5
+
+// traffic counts the swarm's piece payload both ways.
+type traffic struct {
+	up, down             meter
+	uploaded, downloaded int64
+}
+
+// Stats is a snapshot of a swarm. Byte counts are piece payload, without protocol overhead.
+type Stats struct {
+	Downloaded int64 // received by this session, including wasted blocks
+	Uploaded   int64 // sent by this session
+	Wasted     int64 // received but discarded (duplicates, corrupt pieces)
+	Left       int64 // still missing
+	Have       int   // verified pieces
+	NumPieces  int
+	// FailedPieces counts pieces that failed their hash check in this session.
+	FailedPieces int
+	DownRate     float64 // bytes per second over the last few seconds
+	UpRate       float64
+	Peers        []PeerStats // sorted by address
+	Seeding      bool
+}
+
+// PeerStats describes one connected peer.
+type PeerStats struct {
+	Addr   netip.AddrPort
+	Client string // from the peer ID (BEP 20), "" if unknown
+	// Choked: we choke the peer. Interested: we are interested in it.
+	Choked, Interested bool
+	// PeerChoking: the peer chokes us. PeerInterested: the peer is interested in us.
+	PeerChoking, PeerInterested bool
+	Outgoing                    bool
+	DownRate, UpRate            float64 // bytes per second
+	Downloaded, Uploaded        int64
+}
+
+// stats builds the snapshot; it runs on the loop.
+func (s *Swarm) stats() Stats {
+	st := Stats{
+		Downloaded:   s.traffic.downloaded,
+		Uploaded:     s.traffic.uploaded,
+		Wasted:       s.dl.wasted,
+		Left:         s.dl.left,
+		Have:         s.dl.have.Count(),
+		NumPieces:    s.dl.have.Len(),
+		FailedPieces: s.dl.failed,
+		DownRate:     s.traffic.down.rate(rateWindow),
+		UpRate:       s.traffic.up.rate(rateWindow),
+		Seeding:      s.seeding,
+	}
+	for _, p := range s.peers.byID {
+		st.Peers = append(st.Peers, PeerStats{
+			Addr: p.addr, Client: ClientName(p.peerID),
+			Choked: p.amChoking, Interested: p.amInterested,
+			PeerChoking: p.peerChoking, PeerInterested: p.peerInterested,
+			Outgoing: p.outgoing,
+			DownRate: p.down.rate(rateWindow), UpRate: p.up.rate(rateWindow),
+			Downloaded: p.downloaded, Uploaded: p.uploaded,
+		})
+	}
+	slices.SortFunc(st.Peers, func(a, b PeerStats) int { return a.Addr.Compare(b.Addr) })
+	return st
+}

@@ -1,0 +1,259 @@
+// Package peer is the BitTorrent engine: a Swarm downloads and uploads one torrent's verified
+// pieces directly between peers (BEP 3).
+//
+// One goroutine, Swarm.Run, owns all of a torrent's mutable state (peers keyed by a small ID,
+// their bitfields and flags, the picker and the choker state): there are no engine mutexes.
+// Every connection has a reader goroutine, which decodes capped messages and sends them to the
+// loop as events, and a writer goroutine, which owns all writes, charges the upload limiter for
+// piece data and sends keep-alives. Blocking work (disk writes, hashing, dials, announces) runs
+// off the loop and reports back as events. See docs/engine.md for the hard parts.
+package peer
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/swarm-bt/swarm/choke"
+	"github.com/swarm-bt/swarm/metainfo"
+	"github.com/swarm-bt/swarm/peer/bitfield"
+	"github.com/swarm-bt/swarm/peer/storage"
+)
+
+// Config configures a Swarm, the session of one torrent. Zero fields take the defaults in the
+// comments.
+type Config struct {
+	Info     *metainfo.Info
+	InfoHash metainfo.Hash
+	// Storage holds the payload. The Swarm never closes it: the caller does after Run returns.
+	Storage storage.Storage
+	// Have is the set of verified pieces (from storage.Check); the zero value means none.
+	Have bitfield.Bitfield
+	// PeerID is ours; zero means an Azureus-style (BEP 20) "-SW0100-" plus random bytes.
+	PeerID [20]byte
+	// Listener accepts incoming connections; nil means none. Run closes it when it returns.
+	Listener net.Listener
+	// Port is the port announced to peer sources; it defaults to the Listener's.
+	Port uint16
+	// Announcer is the peer source announced to (the tracker client); nil means none.
+	Announcer Announcer
+	// MaxPeers bounds connected plus dialing peers; default 50.
+	MaxPeers int
+	// UploadLimiter and DownloadLimiter bound piece payload rates; nil means unlimited. They
+	// may be shared across torrents for a global limit. A burst smaller than one block is
+	// charged in burst-sized steps. NewLimiter makes one with a sensible burst.
+	UploadLimiter, DownloadLimiter *rate.Limiter
+	Choke                          choke.Config
+	// Logger receives the swarm's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Rand is the only source of randomness; nil means seeded from crypto/rand. The Swarm's
+	// loop owns it after New.
+	Rand *rand.Rand
+	// Dialer opens outgoing connections; nil means a net.Dialer.
+	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// DiskWorkers is the size of the pool that writes blocks and verifies pieces; default 4.
+	DiskWorkers int
+	Timeouts    Timeouts
+}
+
+// Timeouts are the engine's durations. Zero fields take the defaults in the comments.
+type Timeouts struct {
+	Handshake time.Duration // whole handshake exchange; default 10 s
+	Dial      time.Duration // TCP connect; default 10 s
+	Request   time.Duration // a block request unanswered this long is re-requested elsewhere; default 60 s
+	Idle      time.Duration // a connection silent this long is closed; default 3 min
+	KeepAlive time.Duration // a keep-alive is sent after this long without writing; default 90 s
+	// Announce is the regular announce interval when the peer source gives none; default 30 min.
+	Announce time.Duration
+	// MinAnnounce is the least time between two announces; default 30 s.
+	MinAnnounce time.Duration
+	// AnnounceCall bounds one announce call; default 30 s. The stopped announce made as Run
+	// returns is bounded by Stopped, default 5 s.
+	AnnounceCall, Stopped time.Duration
+	// RedialMin and RedialMax bound the exponential backoff before dialing an address again
+	// after it failed or went away; defaults 5 s and 2 min.
+	RedialMin, RedialMax time.Duration
+}
+
+// ErrAlreadyRun is returned by a second call to Run.
+var ErrAlreadyRun = errors.New("peer: swarm already run")
+
+// Swarm is the session of one torrent. Create it with New, start it with Run; the other
+// methods are safe for concurrent use and talk to the running loop over a channel.
+type Swarm struct {
+	cfg      Config
+	log      *slog.Logger
+	rng      *rand.Rand
+	up, down *rate.Limiter
+	peerID   [20]byte
+
+	events    chan event
+	commands  chan func()
+	completed chan struct{}
+	exited    chan struct{}
+	final     atomic.Pointer[Stats]
+	started   atomic.Bool
+	wg        sync.WaitGroup
+
+	// The fields below are owned by Run's loop.
+	peers   peerTable
+	dl      download
+	disk    diskQueue
+	ann     announceState
+	chk     chokeState
+	traffic traffic
+	seeding bool
+	fatal   error
+	now     time.Time
+}
+
+// New validates cfg and returns a Swarm ready to Run.
+func New(cfg Config) (*Swarm, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	s := &Swarm{
+		cfg:       cfg,
+		log:       cfg.Logger.With("infohash", cfg.InfoHash),
+		rng:       cfg.Rand,
+		peerID:    cfg.PeerID,
+		up:        orUnlimited(cfg.UploadLimiter),
+		down:      orUnlimited(cfg.DownloadLimiter),
+		events:    make(chan event, 256),
+		commands:  make(chan func()),
+		completed: make(chan struct{}),
+		exited:    make(chan struct{}),
+	}
+	if s.peerID == ([20]byte{}) {
+		s.peerID = NewPeerID(s.rng)
+	}
+	s.peers = newPeerTable()
+	s.dl = newDownload(cfg.Info, cfg.Have, s.rng)
+	s.seeding = s.dl.pk.Done()
+	if s.seeding {
+		close(s.completed)
+	}
+	return s, nil
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Info == nil:
+		return errors.New("peer: config: no info")
+	case c.Info.PieceLength <= 0 || c.Info.NumPieces() == 0:
+		return errors.New("peer: config: info has no pieces")
+	case c.Storage == nil:
+		return errors.New("peer: config: no storage")
+	case c.Have.Len() != 0 && c.Have.Len() != c.Info.NumPieces():
+		return fmt.Errorf("peer: config: have covers %d pieces, torrent has %d", c.Have.Len(), c.Info.NumPieces())
+	}
+	if err := pickerConfig(c.Info, nil).Validate(); err != nil {
+		return fmt.Errorf("peer: config: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Have.Len() == 0 {
+		c.Have = bitfield.New(c.Info.NumPieces())
+	} else {
+		c.Have = c.Have.Clone()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Rand == nil {
+		var seed [16]byte
+		_, _ = crand.Read(seed[:]) // never fails (crypto/rand documents it)
+		c.Rand = rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	}
+	if c.Port == 0 && c.Listener != nil {
+		if ap, err := netip.ParseAddrPort(c.Listener.Addr().String()); err == nil {
+			c.Port = ap.Port()
+		}
+	}
+	if c.Dialer == nil {
+		c.Dialer = (&net.Dialer{}).DialContext
+	}
+	c.MaxPeers = orDefault(c.MaxPeers, 50)
+	c.DiskWorkers = orDefault(c.DiskWorkers, 4)
+	c.Choke.Interval = orDefault(c.Choke.Interval, 10*time.Second)
+	c.Choke.Slots = orDefault(c.Choke.Slots, 4)
+	c.Timeouts.setDefaults()
+}
+
+func (t *Timeouts) setDefaults() {
+	t.Handshake = orDefault(t.Handshake, 10*time.Second)
+	t.Dial = orDefault(t.Dial, 10*time.Second)
+	t.Request = orDefault(t.Request, 60*time.Second)
+	t.Idle = orDefault(t.Idle, 3*time.Minute)
+	t.KeepAlive = orDefault(t.KeepAlive, 90*time.Second)
+	t.Announce = orDefault(t.Announce, 30*time.Minute)
+	t.MinAnnounce = orDefault(t.MinAnnounce, 30*time.Second)
+	t.AnnounceCall = orDefault(t.AnnounceCall, 30*time.Second)
+	t.Stopped = orDefault(t.Stopped, 5*time.Second)
+	t.RedialMin = orDefault(t.RedialMin, 5*time.Second)
+	t.RedialMax = orDefault(t.RedialMax, 2*time.Minute)
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// PeerID returns our peer ID.
+func (s *Swarm) PeerID() [20]byte { return s.peerID }
+
+// Completed returns a channel closed when every piece is verified (at once if the torrent was
+// complete at start).
+func (s *Swarm) Completed() <-chan struct{} { return s.completed }
+
+// AddPeers gives the swarm addresses to connect to, from a source other than the Announcer
+// (PEX, DHT, the command line). It waits for Run to start and returns at once if Run has
+// returned.
+func (s *Swarm) AddPeers(addrs ...netip.AddrPort) {
+	addrs = append([]netip.AddrPort(nil), addrs...)
+	s.do(func() { s.addKnown(addrs, s.now) })
+}
+
+// Stats returns a snapshot of the swarm's statistics. It waits for Run to start; after Run
+// has returned it gives the last snapshot.
+func (s *Swarm) Stats() Stats {
+	reply := make(chan Stats, 1)
+	if !s.do(func() { reply <- s.stats() }) {
+		return *s.final.Load()
+	}
+	return <-reply
+}
+
+// SetRateLimits changes the upload and download limits (bytes per second; 0 or rate.Inf means
+// unlimited) while the swarm runs. When the limiters came from Config (and are maybe shared
+// with other torrents), this changes them for all their users.
+func (s *Swarm) SetRateLimits(up, down rate.Limit) {
+	setLimit(s.up, up)
+	setLimit(s.down, down)
+}
+
+// do runs f on the loop; it reports false if Run has returned.
+func (s *Swarm) do(f func()) bool {
+	select {
+	case s.commands <- f:
+		return true
+	case <-s.exited:
+		return false
+	}
+}

@@ -1,0 +1,113 @@
+package peer
+
+import (
+	"context"
+	"time"
+)
+
+// announceState is the loop's announce bookkeeping. At most one announce is in flight.
+type announceState struct {
+	inFlight    bool
+	queue       []Event   // events still to deliver (started, completed), oldest first
+	next        time.Time // next regular announce
+	interval    time.Duration
+	minInterval time.Duration // from the peer source
+	last        time.Time     // when the last announce returned
+	fails       int           // failed announces in a row
+}
+
+// maybeAnnounce starts an announce when one is due: the regular interval, a pending event, or
+// no peers left (early, but never closer than the minimum interval).
+func (s *Swarm) maybeAnnounce(ctx context.Context) {
+	a := &s.ann
+	if s.cfg.Announcer == nil || a.inFlight {
+		return
+	}
+	gap := max(s.cfg.Timeouts.MinAnnounce, a.minInterval)
+	early := a.fails == 0 && s.now.Sub(a.last) >= gap &&
+		(len(a.queue) > 0 || (!s.seeding && len(s.peers.byID) == 0 && s.peers.dialing == 0))
+	if s.now.Before(a.next) && !early && !a.last.IsZero() {
+		return
+	}
+	ev := EventNone
+	if len(a.queue) > 0 {
+		ev = a.queue[0]
+	}
+	a.inFlight = true
+	req := s.announceRequest(ev)
+	s.wg.Go(func() {
+		actx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.AnnounceCall)
+		defer cancel()
+		resp, err := s.cfg.Announcer.Announce(actx, req)
+		s.send(ctx, announceDoneEvent{ev: ev, resp: resp, err: err})
+	})
+}
+
+func (s *Swarm) announceRequest(ev Event) AnnounceRequest {
+	return AnnounceRequest{
+		InfoHash:   s.cfg.InfoHash,
+		PeerID:     s.peerID,
+		Port:       s.cfg.Port,
+		Uploaded:   s.traffic.uploaded,
+		Downloaded: s.traffic.downloaded,
+		Left:       s.dl.left,
+		Event:      ev,
+		NumWant:    s.cfg.MaxPeers,
+	}
+}
+
+func (s *Swarm) onAnnounceDone(e announceDoneEvent) {
+	a := &s.ann
+	a.inFlight = false
+	a.last = s.now
+	if e.err != nil {
+		a.fails++
+		wait := min(s.cfg.Timeouts.MinAnnounce<<min(a.fails-1, 10), s.announceInterval())
+		a.next = s.now.Add(wait)
+		s.log.Warn("announce failed", "event", e.ev, "retry_in", wait, "err", e.err)
+		return
+	}
+	a.fails = 0
+	if len(a.queue) > 0 && a.queue[0] == e.ev {
+		a.queue = a.queue[1:]
+	}
+	a.interval, a.minInterval = e.resp.Interval, e.resp.MinInterval
+	a.next = s.now.Add(s.announceInterval())
+	s.log.Debug("announced", "event", e.ev, "peers", len(e.resp.Peers), "seeders", e.resp.Seeders, "leechers", e.resp.Leechers)
+	s.addKnown(e.resp.Peers, s.now)
+}
+
+// announceInterval is the peer source's interval, or ours, never under the minimum.
+func (s *Swarm) announceInterval() time.Duration {
+	iv := s.ann.interval
+	if iv <= 0 {
+		iv = s.cfg.Timeouts.Announce
+	}
+	return max(iv, s.cfg.Timeouts.MinAnnounce, s.ann.minInterval)
+}
+
+// announceStopped tells the peer source we leave, bounded by the Stopped timeout, even though
+// Run's context is done.
+func (s *Swarm) announceStopped(ctx context.Context) {
+	if s.cfg.Announcer == nil {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeouts.Stopped)
+	defer cancel()
+	if _, err := s.cfg.Announcer.Announce(actx, s.announceRequest(EventStopped)); err != nil {
+		s.log.Warn("announce stopped failed", "err", err)
+	}
+}
+
+// String names the event as trackers spell it ("" for none).
+func (e Event) String() string {
+	switch e {
+	case EventStarted:
+		return "started"
+	case EventCompleted:
+		return "completed"
+	case EventStopped:
+		return "stopped"
+	}
+	return ""
+}

@@ -1,0 +1,242 @@
+package peer
+
+import (
+	"errors"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/swarm-bt/swarm/metainfo"
+	"github.com/swarm-bt/swarm/peer/bitfield"
+	"github.com/swarm-bt/swarm/peer/picker"
+	"github.com/swarm-bt/swarm/peer/wire"
+)
+
+// Request pipeline bounds per peer: enough blocks in flight to cover the round trip.
+const (
+	minPipeline = 16
+	maxPipeline = 250
+	// pipelineSeconds of the peer's rate are kept requested.
+	pipelineSeconds = 2
+)
+
+// download is the loop's state of what we have and what is on its way.
+type download struct {
+	pk       *picker.Picker
+	have     bitfield.Bitfield
+	left     int64
+	writing  map[int]int        // piece → block writes in flight
+	complete map[int]bool       // piece → every block received; verify once written
+	contrib  map[int][][20]byte // piece → peer IDs that sent accepted blocks
+	refill   bool               // blocks went back to the picker: refill every peer
+	wasted   int64              // piece payload received but not used
+	verified int                // pieces verified by this session
+	failed   int                // pieces that failed their hash
+}
+
+func newDownload(info *metainfo.Info, have bitfield.Bitfield, rng *rand.Rand) download {
+	pk := picker.New(pickerConfig(info, rng), have.Clone())
+	d := download{pk: pk, have: have, writing: map[int]int{}, complete: map[int]bool{}, contrib: map[int][][20]byte{}}
+	for i := range info.NumPieces() {
+		if !have.Has(i) {
+			d.left += info.PieceSize(i)
+		}
+	}
+	return d
+}
+
+func pickerConfig(info *metainfo.Info, rng *rand.Rand) picker.Config {
+	return picker.Config{
+		NumPieces:   info.NumPieces(),
+		PieceLength: info.PieceLength,
+		TotalLength: info.TotalLength(),
+		BlockSize:   wire.BlockSize,
+		Rand:        rng,
+	}
+}
+
+// onPiece takes a block from p: it must answer one of our requests (or a withdrawn one, which
+// is tolerated and discarded). Accepted blocks go to the disk pool.
+func (s *Swarm) onPiece(p *peer, m wire.Message) error {
+	b := picker.Block{Piece: int(m.Index), Begin: m.Begin, Length: uint32(len(m.Block))}
+	n := int64(len(m.Block))
+	if _, ok := p.requests[b]; !ok {
+		if _, ok := p.cancelled[b]; ok {
+			delete(p.cancelled, b)
+			s.dl.wasted += n
+			return nil
+		}
+		return violation("block %d+%d of piece %d was not requested", b.Begin, b.Length, b.Piece)
+	}
+	delete(p.requests, b)
+	p.down.add(n)
+	p.downloaded += n
+	p.lastBlockAt, p.snubbed = s.now, false
+	s.traffic.down.add(n)
+	s.traffic.downloaded += n
+	expected, done, cancels := s.dl.pk.Received(picker.PeerID(p.id), b)
+	s.cancelDuplicates(b, cancels)
+	if !expected {
+		s.dl.wasted += n
+		s.fill(p)
+		return nil
+	}
+	s.addContributor(b.Piece, p.peerID)
+	s.dl.writing[b.Piece]++
+	s.disk.push(diskJob{kind: jobWrite, piece: b.Piece, begin: b.Begin, data: m.Block})
+	if done {
+		s.dl.complete[b.Piece] = true
+	}
+	s.fill(p)
+	return nil
+}
+
+// cancelDuplicates withdraws, in endgame, the same block from the other peers.
+func (s *Swarm) cancelDuplicates(b picker.Block, ids []picker.PeerID) {
+	for _, id := range ids {
+		q := s.peers.byID[int(id)]
+		if q == nil {
+			continue
+		}
+		if _, ok := q.requests[b]; !ok {
+			continue
+		}
+		s.markCancelled(q, b)
+		s.sendTo(q, outMsg{kind: outControl, id: wire.Cancel, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
+		s.fill(q)
+	}
+}
+
+func (s *Swarm) addContributor(piece int, id [20]byte) {
+	c := s.dl.contrib[piece]
+	if !slices.Contains(c, id) {
+		s.dl.contrib[piece] = append(c, id)
+	}
+}
+
+func (s *Swarm) onDiskDone(e diskDoneEvent) {
+	if e.err != nil {
+		s.fatal = e.err
+		return
+	}
+	if e.job.kind == jobVerify {
+		s.onVerified(e.job.piece, e.ok)
+		return
+	}
+	throttled := s.disk.pending > maxPendingWrites
+	s.disk.pending -= int64(len(e.job.data))
+	if throttled && s.disk.pending <= maxPendingWrites {
+		s.dl.refill = true
+	}
+	i := e.job.piece
+	s.dl.writing[i]--
+	if s.dl.writing[i] == 0 {
+		delete(s.dl.writing, i)
+		if s.dl.complete[i] {
+			delete(s.dl.complete, i)
+			s.disk.push(diskJob{kind: jobVerify, piece: i})
+		}
+	}
+}
+
+func (s *Swarm) onVerified(i int, ok bool) {
+	contrib := s.dl.contrib[i]
+	delete(s.dl.contrib, i)
+	if !ok {
+		s.pieceFailed(i, contrib)
+		return
+	}
+	s.dl.have.Set(i)
+	s.dl.pk.PieceVerified(i)
+	s.dl.left -= s.cfg.Info.PieceSize(i)
+	s.dl.verified++
+	for _, p := range s.peers.byID {
+		if !p.has.Has(i) {
+			s.sendTo(p, outMsg{kind: outControl, id: wire.Have, index: uint32(i)})
+		} else if p.amInterested {
+			s.updateInterest(p)
+		}
+	}
+	if s.dl.pk.Done() {
+		s.becomeSeed()
+	}
+}
+
+// errCorrupt is the ban reason of the peers that sent a piece that failed its hash.
+var errCorrupt = errors.New("sent corrupt data")
+
+// maxStrikes is how many failed pieces a peer may take part in before it is banned.
+const maxStrikes = 3
+
+// pieceFailed puts the piece back and strikes the peers that sent it; a peer that sent the
+// whole piece alone is banned at once.
+func (s *Swarm) pieceFailed(i int, contrib [][20]byte) {
+	s.dl.failed++
+	s.dl.wasted += s.cfg.Info.PieceSize(i)
+	s.dl.pk.PieceFailed(i)
+	s.dl.refill = true
+	s.log.Warn("piece failed its hash check", "piece", i, "peers", len(contrib))
+	for _, id := range contrib {
+		s.peers.strikes[id]++
+		if len(contrib) == 1 || s.peers.strikes[id] >= maxStrikes {
+			s.ban(id, errCorrupt)
+		}
+	}
+}
+
+// becomeSeed switches to seeding once every piece is verified.
+func (s *Swarm) becomeSeed() {
+	s.seeding = true
+	close(s.completed)
+	s.log.Info("download complete", "pieces", s.dl.have.Len())
+	s.ann.queue = append(s.ann.queue, EventCompleted)
+	for _, p := range s.peers.byID {
+		s.updateInterest(p)
+		if p.has.Full() {
+			s.dropPeer(p, errBothSeeds)
+		}
+	}
+}
+
+// fill tops up p's request pipeline from the picker.
+func (s *Swarm) fill(p *peer) {
+	if p.closed || p.peerChoking || !p.amInterested || s.seeding || s.disk.pending > maxPendingWrites {
+		return
+	}
+	want := p.pipeline()
+	n := want - len(p.requests)
+	if n < max(1, want/8) {
+		return
+	}
+	for _, b := range s.dl.pk.Pick(picker.PeerID(p.id), n) {
+		p.requests[b] = s.now
+		s.sendTo(p, outMsg{kind: outControl, id: wire.Request, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
+	}
+}
+
+// pipeline is how many requests to keep in flight to p: pipelineSeconds of its recent rate.
+func (p *peer) pipeline() int {
+	n := int(p.down.rate(5) * pipelineSeconds / wire.BlockSize)
+	return min(max(n, minPipeline), maxPipeline)
+}
+
+// refillAll tops up every peer after blocks went back to the picker.
+func (s *Swarm) refillAll() {
+	s.dl.refill = false
+	for _, p := range s.peers.byID {
+		s.fill(p)
+	}
+}
+
+// expireRequests withdraws requests unanswered for the request timeout; the peer is snubbed.
+func (s *Swarm) expireRequests(p *peer) {
+	for b, at := range p.requests {
+		if s.now.Sub(at) < s.cfg.Timeouts.Request {
+			continue
+		}
+		s.dl.pk.Release(picker.PeerID(p.id), b)
+		s.markCancelled(p, b)
+		s.sendTo(p, outMsg{kind: outControl, id: wire.Cancel, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
+		p.snubbed = true
+		s.dl.refill = true
+	}
+}

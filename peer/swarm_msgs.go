@@ -1,0 +1,172 @@
+package peer
+
+import (
+	"fmt"
+
+	"github.com/swarm-bt/swarm/peer/bitfield"
+	"github.com/swarm-bt/swarm/peer/picker"
+	"github.com/swarm-bt/swarm/peer/wire"
+)
+
+// violation is a protocol error found by the engine (the codec finds the framing ones).
+func violation(format string, args ...any) error {
+	return &wire.ProtocolError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// onMessage dispatches one message from a peer.
+func (s *Swarm) onMessage(e messageEvent) {
+	p := s.peers.byID[e.id]
+	if p == nil {
+		return // dropped meanwhile
+	}
+	first := !p.gotMessage
+	p.gotMessage = true
+	var err error
+	switch e.m.ID {
+	case wire.Choke:
+		s.onChoke(p)
+	case wire.Unchoke:
+		p.peerChoking = false
+		s.fill(p)
+	case wire.Interested:
+		s.onInterested(p, true)
+	case wire.NotInterested:
+		s.onInterested(p, false)
+	case wire.Have:
+		err = s.onHave(p, e.m.Index)
+	case wire.BitfieldID:
+		err = s.onBitfield(p, e.m.Bitfield, first)
+	case wire.Request:
+		err = s.onRequest(p, e.m)
+	case wire.Cancel:
+		s.sendTo(p, outMsg{kind: outUnserve, index: e.m.Index, begin: e.m.Begin, length: e.m.Length})
+	case wire.Piece:
+		err = s.onPiece(p, e.m)
+	default: // port (no DHT yet), extended and unknown IDs are ignored
+	}
+	if err != nil {
+		s.dropPeer(p, err)
+	}
+}
+
+// onChoke: the peer discards our requests (BEP 3), so they go back to the picker; blocks
+// already in flight are still accepted.
+func (s *Swarm) onChoke(p *peer) {
+	p.peerChoking = true
+	s.withdrawAll(p)
+}
+
+func (s *Swarm) withdrawAll(p *peer) {
+	for b := range p.requests {
+		s.dl.pk.Release(picker.PeerID(p.id), b)
+		s.markCancelled(p, b)
+	}
+	if len(p.requests) > 0 {
+		s.dl.refill = true
+	}
+	clear(p.requests)
+}
+
+// markCancelled remembers a withdrawn request, so that a block already on its way is tolerated.
+func (s *Swarm) markCancelled(p *peer, b picker.Block) {
+	delete(p.requests, b)
+	if len(p.cancelled) >= 4*maxPipeline {
+		clear(p.cancelled)
+	}
+	p.cancelled[b] = struct{}{}
+}
+
+// onInterested records the peer's interest; an interested peer gets a free upload slot at
+// once instead of waiting for the next choke round.
+func (s *Swarm) onInterested(p *peer, v bool) {
+	p.peerInterested = v
+	if v && p.amChoking && s.freeSlots() > 0 {
+		s.setChoking(p, false)
+	}
+}
+
+func (s *Swarm) onHave(p *peer, index uint32) error {
+	i := int(index)
+	if i >= s.cfg.Info.NumPieces() {
+		return violation("have for piece %d of %d", i, s.cfg.Info.NumPieces())
+	}
+	if p.has.Has(i) {
+		return nil
+	}
+	p.has.Set(i)
+	s.dl.pk.PeerHave(picker.PeerID(p.id), i)
+	if s.seeding && p.has.Full() {
+		return errBothSeeds
+	}
+	if !p.amInterested && !s.dl.have.Has(i) {
+		s.updateInterest(p)
+	}
+	s.fill(p)
+	return nil
+}
+
+// errBothSeeds closes a connection that has nothing to trade.
+var errBothSeeds = fmt.Errorf("both peers are seeds")
+
+func (s *Swarm) onBitfield(p *peer, b []byte, first bool) error {
+	if !first {
+		return violation("bitfield after other messages")
+	}
+	bf, err := bitfield.FromBytes(b, s.cfg.Info.NumPieces())
+	if err != nil {
+		return violation("%v", err)
+	}
+	p.has = bf
+	s.dl.pk.PeerBitfield(picker.PeerID(p.id), bf.Clone())
+	if s.seeding && bf.Full() {
+		return errBothSeeds
+	}
+	s.updateInterest(p)
+	s.fill(p)
+	return nil
+}
+
+// onRequest validates a request and queues it for the writer. Requests while we choke the
+// peer are dropped silently: they may have crossed our choke.
+func (s *Swarm) onRequest(p *peer, m wire.Message) error {
+	i := int(m.Index)
+	if i >= s.cfg.Info.NumPieces() || !s.dl.have.Has(i) {
+		return violation("request for piece %d that we do not have", i)
+	}
+	size := s.cfg.Info.PieceSize(i)
+	if m.Length == 0 || m.Length > wire.BlockSize || int64(m.Begin)+int64(m.Length) > size {
+		return violation("request of %d bytes at %d in piece %d of %d bytes", m.Length, m.Begin, i, size)
+	}
+	if p.amChoking {
+		return nil
+	}
+	s.sendTo(p, outMsg{kind: outServe, index: m.Index, begin: m.Begin, length: m.Length})
+	return nil
+}
+
+// updateInterest tells the peer whether we want something it has, when that changes.
+func (s *Swarm) updateInterest(p *peer) {
+	want := !s.seeding && s.dl.pk.Interesting(picker.PeerID(p.id))
+	if want == p.amInterested {
+		return
+	}
+	p.amInterested = want
+	if want {
+		s.sendControl(p, wire.Interested)
+		return
+	}
+	s.sendControl(p, wire.NotInterested)
+}
+
+// setChoking chokes or unchokes p, sending the message only on a change.
+func (s *Swarm) setChoking(p *peer, choke bool) {
+	if p.amChoking == choke {
+		return
+	}
+	p.amChoking = choke
+	if choke {
+		s.sendControl(p, wire.Choke)
+		return
+	}
+	s.sendControl(p, wire.Unchoke)
+}

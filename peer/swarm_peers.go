@@ -1,0 +1,252 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/swarm-bt/swarm/peer/bitfield"
+	"github.com/swarm-bt/swarm/peer/picker"
+	"github.com/swarm-bt/swarm/peer/wire"
+)
+
+// maxHalfOpen bounds dials in flight.
+const maxHalfOpen = 16
+
+// peer is the loop's view of one connection.
+type peer struct {
+	*conn
+	has                                                  bitfield.Bitfield
+	gotMessage                                           bool // a bitfield is legal only as the first message
+	amChoking, amInterested, peerChoking, peerInterested bool
+
+	requests  map[picker.Block]time.Time // ours to the peer, with when they were sent
+	cancelled map[picker.Block]struct{}  // ours withdrawn: a late block for them is tolerated
+
+	down, up                 meter
+	downloaded, uploaded     int64 // piece payload; uploaded mirrors conn.uploaded at the last sample
+	connectedAt, lastBlockAt time.Time
+	snubbed, closed          bool
+}
+
+// addrState is where a known address stands.
+type addrState uint8
+
+const (
+	addrIdle addrState = iota
+	addrDialing
+	addrConnected
+	addrBanned
+)
+
+// addrInfo is what we know of an address to dial.
+type addrInfo struct {
+	state addrState
+	fails int       // failed dials in a row
+	next  time.Time // not before
+	seed  bool      // it was a seed: no point dialing it while we seed
+}
+
+// peerTable holds the connected peers and the addresses we know.
+type peerTable struct {
+	byID     map[int]*peer
+	byPeerID map[[20]byte]*peer
+	known    map[netip.AddrPort]*addrInfo
+	banned   map[[20]byte]bool
+	strikes  map[[20]byte]int
+	nextID   int
+	dialing  int
+	wantDial bool
+}
+
+func newPeerTable() peerTable {
+	return peerTable{
+		byID:     map[int]*peer{},
+		byPeerID: map[[20]byte]*peer{},
+		known:    map[netip.AddrPort]*addrInfo{},
+		banned:   map[[20]byte]bool{},
+		strikes:  map[[20]byte]int{},
+	}
+}
+
+// addKnown records addresses to dial; known ones keep their state and backoff.
+func (s *Swarm) addKnown(addrs []netip.AddrPort, now time.Time) {
+	for _, a := range addrs {
+		a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+		if !a.IsValid() || a.Port() == 0 {
+			continue
+		}
+		if _, ok := s.peers.known[a]; !ok {
+			s.peers.known[a] = &addrInfo{next: now}
+		}
+	}
+	s.peers.wantDial = true
+}
+
+// dialMore dials known idle addresses while there is room.
+func (s *Swarm) dialMore(ctx context.Context) {
+	t := &s.peers
+	t.wantDial = false
+	for addr, ai := range t.known {
+		if len(t.byID)+t.dialing >= s.cfg.MaxPeers || t.dialing >= maxHalfOpen {
+			return
+		}
+		if ai.state != addrIdle || s.now.Before(ai.next) || (s.seeding && ai.seed) {
+			continue
+		}
+		ai.state = addrDialing
+		t.dialing++
+		s.wg.Go(func() { s.dial(ctx, addr) })
+	}
+}
+
+// backoff is the wait before redialing after fails failures in a row.
+func (s *Swarm) backoff(fails int) time.Duration {
+	d := s.cfg.Timeouts.RedialMin << min(fails, 20)
+	return min(d, s.cfg.Timeouts.RedialMax)
+}
+
+func (s *Swarm) onDialFailed(e dialFailedEvent) {
+	s.peers.dialing--
+	ai := s.peers.known[e.addr]
+	s.log.Debug("dial failed", "peer", e.addr, "err", e.err)
+	if errors.Is(e.err, ErrSelf) {
+		ai.state = addrBanned
+		return
+	}
+	ai.state = addrIdle
+	ai.next = s.now.Add(s.backoff(ai.fails))
+	ai.fails++
+}
+
+// onConnected adopts a connection whose handshake succeeded, or refuses it.
+func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
+	var ai *addrInfo
+	if e.outgoing {
+		s.peers.dialing--
+		ai = s.peers.known[e.addr]
+	}
+	if reason := s.refusal(e, ai); reason != "" {
+		s.log.Debug("connection refused", "peer", e.addr, "reason", reason)
+		_ = e.nc.Close()
+		if ai != nil && ai.state != addrBanned {
+			ai.state, ai.next = addrIdle, s.now.Add(s.cfg.Timeouts.RedialMax)
+		}
+		return
+	}
+	if ai != nil {
+		ai.state, ai.fails = addrConnected, 0
+	}
+	s.peers.nextID++
+	p := &peer{
+		conn:      &conn{id: s.peers.nextID, nc: e.nc, addr: e.addr, peerID: e.hs.PeerID, outgoing: e.outgoing, out: make(chan outMsg, outQueueLen)},
+		has:       bitfield.New(s.cfg.Info.NumPieces()),
+		amChoking: true, peerChoking: true,
+		requests:    map[picker.Block]time.Time{},
+		cancelled:   map[picker.Block]struct{}{},
+		connectedAt: s.now,
+	}
+	s.peers.byID[p.id] = p
+	s.peers.byPeerID[p.peerID] = p
+	s.dl.pk.PeerBitfield(picker.PeerID(p.id), p.has.Clone())
+	var bf []byte
+	if s.dl.have.Count() > 0 {
+		bf = append([]byte(nil), s.dl.have.Bytes()...)
+	}
+	s.startConn(ctx, p.conn, bf)
+	s.log.Debug("peer connected", "peer", e.addr, "client", ClientName(p.peerID), "outgoing", e.outgoing)
+}
+
+func (s *Swarm) refusal(e connectedEvent, ai *addrInfo) string {
+	switch {
+	case s.peers.banned[e.hs.PeerID] || (ai != nil && ai.state == addrBanned):
+		return "banned"
+	case s.peers.byPeerID[e.hs.PeerID] != nil:
+		return "already connected"
+	case len(s.peers.byID) >= s.cfg.MaxPeers:
+		return "too many peers"
+	}
+	return ""
+}
+
+func (s *Swarm) onClosed(e closedEvent) {
+	if p := s.peers.byID[e.id]; p != nil {
+		s.dropPeer(p, e.err)
+	}
+}
+
+// dropPeer closes a connection and forgets its state; its requests go back to the picker.
+func (s *Swarm) dropPeer(p *peer, reason error) {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	p.cancel()
+	s.sampleUpload(p)
+	delete(s.peers.byID, p.id)
+	delete(s.peers.byPeerID, p.peerID)
+	s.dl.pk.PeerGone(picker.PeerID(p.id))
+	if len(p.requests) > 0 {
+		s.dl.refill = true
+	}
+	if ai := s.peers.known[p.addr]; p.outgoing && ai != nil && ai.state == addrConnected {
+		ai.state, ai.next = addrIdle, s.now.Add(s.backoff(0))
+		ai.seed = p.has.Full()
+	}
+	s.peers.wantDial = true
+	s.logDrop(p, reason)
+}
+
+func (s *Swarm) logDrop(p *peer, reason error) {
+	var pe *wire.ProtocolError
+	switch {
+	case errors.As(reason, &pe):
+		s.log.Warn("peer dropped", "peer", p.addr, "client", ClientName(p.peerID), "err", reason)
+	case reason == nil || errors.Is(reason, io.EOF) || errors.Is(reason, net.ErrClosed):
+		s.log.Debug("peer gone", "peer", p.addr)
+	default:
+		s.log.Debug("peer dropped", "peer", p.addr, "err", reason)
+	}
+}
+
+// ban drops the peer with this ID if connected and refuses it from now on.
+func (s *Swarm) ban(id [20]byte, reason error) {
+	s.peers.banned[id] = true
+	p := s.peers.byPeerID[id]
+	if p == nil {
+		s.log.Warn("peer banned", "peer_id", string(id[:8]), "err", reason)
+		return
+	}
+	if ai := s.peers.known[p.addr]; p.outgoing && ai != nil {
+		ai.state = addrBanned
+	}
+	s.log.Warn("peer banned", "peer", p.addr, "client", ClientName(id), "err", reason)
+	s.dropPeer(p, reason)
+}
+
+// sampleUpload moves the writer's upload count into the loop's counters.
+func (s *Swarm) sampleUpload(p *peer) {
+	n := p.conn.uploaded.Load()
+	d := n - p.uploaded
+	p.uploaded = n
+	p.up.add(d)
+	s.traffic.up.add(d)
+	s.traffic.uploaded += d
+}
+
+// sendTo queues m for p's writer without blocking; a peer whose queue is full is dropped.
+func (s *Swarm) sendTo(p *peer, m outMsg) {
+	if p.closed {
+		return
+	}
+	select {
+	case p.out <- m:
+	default:
+		s.dropPeer(p, errQueueFull)
+	}
+}
+
+func (s *Swarm) sendControl(p *peer, id wire.ID) { s.sendTo(p, outMsg{kind: outControl, id: id}) }

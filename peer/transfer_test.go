@@ -1,0 +1,72 @@
+package peer_test
+
+import (
+		"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/peer"
+	"github.com/swarm-bt/swarm/peer/peertest"
+)
+
+// fastTimeouts makes swarms find each other quickly in tests.
+func fastTimeouts(c *peer.Config) {
+	c.Timeouts.MinAnnounce = 200 * time.Millisecond
+	c.Timeouts.RedialMin = 100 * time.Millisecond
+	c.Timeouts.RedialMax = time.Second
+}
+
+// dbgLogger prints the engines' debug logs when SWARM_TEST_LOG is set.
+var dbgLogger = func() *slog.Logger {
+	if os.Getenv("SWARM_TEST_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}()
+
+func startNode(t *testing.T, tor *peertest.Torrent, opt peertest.Options) *peertest.Node {
+	t.Helper()
+	if opt.Logger == nil {
+		opt.Logger = dbgLogger
+	}
+	if opt.Configure == nil {
+		opt.Configure = fastTimeouts
+	}
+	n, err := peertest.Start(t.Context(), tor, opt)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = n.Stop() })
+	return n
+}
+
+func waitDone(t *testing.T, n *peertest.Node, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-n.Swarm.Completed():
+	case <-time.After(timeout):
+		t.Fatalf("download not complete after %v: %+v", timeout, n.Swarm.Stats())
+	case <-n.Done():
+		t.Fatalf("swarm stopped before completing: %v", n.Err())
+	}
+}
+
+func TestTransferTCPOneSeederOneLeecher(t *testing.T) {
+	tor, err := peertest.NewTorrent("one.bin", 3<<20+123, 64<<10, 1)
+	require.NoError(t, err)
+	tr := peertest.NewTracker()
+	seeder := startNode(t, tor, peertest.Options{Announcer: tr, Seed: true})
+	leecher := startNode(t, tor, peertest.Options{Announcer: tr})
+	waitDone(t, leecher, 20*time.Second)
+	require.NoError(t, tor.Compare(leecher.Storage))
+
+	st := leecher.Swarm.Stats()
+	assert.Equal(t, int64(0), st.Left)
+	assert.Equal(t, tor.Info.NumPieces(), st.Have)
+	assert.True(t, st.Seeding)
+	assert.Equal(t, tor.Info.TotalLength(), st.Downloaded-st.Wasted)
+	require.NoError(t, leecher.Stop())
+	require.NoError(t, seeder.Stop())
+}
