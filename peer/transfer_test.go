@@ -1,7 +1,7 @@
 package peer_test
 
 import (
-		"log/slog"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
