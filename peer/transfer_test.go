@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/swarm-bt/swarm/peer"
+	"github.com/swarm-bt/swarm/peer/bitfield"
 	"github.com/swarm-bt/swarm/peer/peertest"
 )
 
@@ -69,4 +70,12 @@ func TestTransferTCPOneSeederOneLeecher(t *testing.T) {
 	assert.Equal(t, tor.Info.TotalLength(), st.Downloaded-st.Wasted)
 	require.NoError(t, leecher.Stop())
 	require.NoError(t, seeder.Stop())
+}
+
+func fullHave(tor *peertest.Torrent) bitfield.Bitfield {
+	bf := bitfield.New(tor.Info.NumPieces())
+	for i := range tor.Info.NumPieces() {
+		bf.Set(i)
+	}
+	return bf
 }

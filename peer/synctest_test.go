@@ -1,0 +1,52 @@
+package peer_test
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/peer/peertest"
+)
+
+// bubbleNode starts a node on the in-memory network of a synctest bubble.
+func bubbleNode(t *testing.T, net *peertest.Network, tor *peertest.Torrent, opt peertest.Options) *peertest.Node {
+	t.Helper()
+	opt.Network = net
+	return startNode(t, tor, opt)
+}
+
+// waitFor polls cond on fake time until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool) bool {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
+		if cond() {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return cond()
+}
+
+func TestSwarmInBubble(t *testing.T) {
+	tor, err := peertest.NewTorrent("bubble.bin", 1<<20+17, 32<<10, 2)
+	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		net, tr := peertest.NewNetwork(), peertest.NewTracker()
+		seeder := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Seed: true})
+		leechers := []*peertest.Node{
+			bubbleNode(t, net, tor, peertest.Options{Announcer: tr}),
+			bubbleNode(t, net, tor, peertest.Options{Announcer: tr}),
+		}
+		for _, l := range leechers {
+			<-l.Swarm.Completed()
+			assert.NoError(t, tor.Compare(l.Storage))
+		}
+		for _, l := range leechers {
+			require.NoError(t, l.Stop())
+		}
+		require.NoError(t, seeder.Stop())
+	})
+}
