@@ -12,7 +12,7 @@ import (
 // Request limits. A real announce has about a dozen parameters; scrapes name at most
 // maxScrapeHashes torrents (opentracker allows 64).
 const (
-	maxQueryParams  = 64
+	maxQueryParams  = 100
 	maxScrapeHashes = 64
 	defaultNumWant  = 50
 	maxNumWant      = 200

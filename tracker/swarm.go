@@ -137,16 +137,28 @@ func (sw *swarm) sample(dst []Peer, self PeerID, seeder bool, want int, rng *ran
 	if n > want+1 {
 		start, stride = rng.IntN(n), coprimeStride(n, rng)
 	}
+	skip := sw.candidateIndex(self)
 	got := 0
 	for i, idx := 0, start; i < n && got < want; i, idx = i+1, (idx+stride)%n {
-		r := sw.candidate(idx)
-		if r.id == self {
+		if idx == skip {
 			continue
 		}
-		dst = append(dst, r.peer())
+		dst = append(dst, sw.candidate(idx).peer())
 		got++
 	}
 	return dst
+}
+
+// candidateIndex returns the candidate number of id, or -1 when it is not stored.
+func (sw *swarm) candidateIndex(id PeerID) int {
+	loc, ok := sw.index[id]
+	switch {
+	case !ok:
+		return -1
+	case loc&seederBit != 0:
+		return len(sw.leechers) + int(loc&^seederBit)
+	}
+	return int(loc)
 }
 
 // candidate numbers leechers first, then seeders.

@@ -1,0 +1,90 @@
+package tracker_test
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/tracker"
+	"github.com/swarm-bt/swarm/tracker/trackertest"
+)
+
+func newMemStore() tracker.Store {
+	return tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(1, 2))})
+}
+
+func TestMemStore(t *testing.T) {
+	trackertest.TestStore(t, newMemStore)
+	for _, shards := range []int{1, 3} {
+		trackertest.TestStore(t, func() tracker.Store {
+			return tracker.NewMemStore(tracker.MemStoreConfig{Shards: shards, Rand: rand.New(rand.NewPCG(3, 4))})
+		})
+	}
+}
+
+func TestMemStoreCaps(t *testing.T) {
+	s := tracker.NewMemStore(tracker.MemStoreConfig{MaxPeersPerSwarm: 2, MaxSwarms: 1})
+	now := time.Unix(1000, 0)
+	req := func(h, n int) tracker.PutRequest {
+		return tracker.PutRequest{InfoHash: trackertest.Hash(h), Now: now, NumWant: 10,
+			Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
+	}
+	for n := range 2 {
+		_, _, err := s.Put(req(1, n), nil)
+		require.NoError(t, err)
+	}
+	peers, c, err := s.Put(req(1, 9), nil)
+	require.ErrorIs(t, err, tracker.ErrSwarmFull)
+	assert.Len(t, peers, 2, "a refused peer still gets a sample")
+	assert.Equal(t, tracker.Counts{Incomplete: 2}, c)
+	_, _, err = s.Put(req(1, 1), nil)
+	require.NoError(t, err, "a known peer re-announces into a full swarm")
+	_, _, err = s.Put(req(2, 1), nil)
+	require.ErrorIs(t, err, tracker.ErrTooManySwarms)
+}
+
+// BenchmarkMemStoreBytesPerPeer stores 1,000,000 peers over 10,000 swarms and reports the heap
+// growth per peer (target: under 300 bytes).
+func BenchmarkMemStoreBytesPerPeer(b *testing.B) {
+	const swarms, perSwarm = 10_000, 100
+	for range b.N {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(1, 1))})
+		now := time.Unix(1000, 0)
+		for h := range swarms {
+			for n := range perSwarm {
+				req := tracker.PutRequest{InfoHash: trackertest.Hash(h), Now: now, Seeder: n%4 == 0,
+					Peer: tracker.Peer{ID: trackertest.ID(h*perSwarm + n), Addr: trackertest.Addr(n)}}
+				if _, _, err := s.Put(req, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		_, peers := s.Len()
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(peers), "bytes/peer")
+		runtime.KeepAlive(s)
+	}
+}
+
+func BenchmarkMemStorePut(b *testing.B) {
+	s := tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(1, 1))})
+	now := time.Unix(1000, 0)
+	b.RunParallel(func(pb *testing.PB) {
+		r := rand.New(rand.NewPCG(rand.Uint64(), 0))
+		dst := make([]tracker.Peer, 0, 50)
+		for pb.Next() {
+			n := r.IntN(1 << 20)
+			req := tracker.PutRequest{InfoHash: trackertest.Hash(n % 1024), Now: now, NumWant: 50,
+				Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
+			dst, _, _ = s.Put(req, dst[:0])
+		}
+	})
+}
