@@ -133,4 +133,3 @@ func compactPeers(t *testing.T, raw bencode.Bytes) []string {
 	}
 	return out
 }
-
