@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -189,4 +190,41 @@ func TestMemory(t *testing.T) {
 	assert.Equal(t, data, readAll(t, m, 100))
 	require.NoError(t, m.Close())
 	assert.NotNil(t, NewMemory(-1))
+}
+
+// TestConcurrentWrites has goroutines write disjoint ranges across many files while the handle
+// cache holds only two, so handles are evicted and reopened under contention (run with -race).
+func TestConcurrentWrites(t *testing.T) {
+	const nFiles, fileLen, workers = 20, 100, 8
+	var paths [][]string
+	lengths := make([]int64, nFiles)
+	for i := range nFiles {
+		paths = append(paths, []string{"f" + string(rune('a'+i))})
+		lengths[i] = fileLen
+	}
+	data := payload(12, nFiles*fileLen)
+	dir := t.TempDir()
+	st, err := OpenFiles(multiInfo("conc", 64, data, paths, lengths), dir)
+	require.NoError(t, err)
+	st.(*files).handles.limit = 2
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for off := w * 25; off < len(data); off += workers * 25 {
+				if _, err := st.WriteAt(data[off:off+25], int64(off)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.Equal(t, data, readAll(t, st, int64(len(data))))
+	require.NoError(t, st.Close())
+	assert.Equal(t, data[fileLen*7:fileLen*8], fileBytes(t, dir, "conc", "fh"))
 }

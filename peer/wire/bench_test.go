@@ -49,3 +49,17 @@ func BenchmarkAppendPiece(b *testing.B) {
 		buf = AppendMessage(buf[:0], m)
 	}
 }
+
+func BenchmarkReadPiecePooled(b *testing.B) {
+	msg := AppendMessage(nil, Message{ID: Piece, Index: 1, Begin: 0, Block: bytes.Repeat([]byte{1}, BlockSize)})
+	r := NewReader(&repeatReader{data: msg}, Limits{NumPieces: 4096})
+	buf := make([]byte, BlockSize) // a one-buffer "pool": each block is done with at once
+	r.SetBlockAlloc(func(int) []byte { return buf })
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -28,6 +28,7 @@ type Reader struct {
 	maxLen uint32 // the largest legal length prefix
 	bfLen  int    // the exact bitfield payload size
 	hdr    [12]byte
+	alloc  func(n int) []byte
 }
 
 // NewReader returns a Reader over r. r should not be read by anyone else afterwards: the
@@ -44,6 +45,13 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 	return rd
 }
 
+// SetBlockAlloc makes the Reader take each piece message's Block from alloc(n) instead of
+// make([]byte, n), so that the engine can recycle block buffers (a sync.Pool of BlockSize
+// slices, returned once the block is written to disk). alloc must return a slice of length n
+// that nobody else uses until the caller is done with the Message; n never exceeds MaxBlock.
+// A nil alloc restores the default.
+func (r *Reader) SetBlockAlloc(alloc func(n int) []byte) { r.alloc = alloc }
+
 // MaxLength is the largest length prefix the Reader accepts.
 func (r *Reader) MaxLength() uint32 { return r.maxLen }
 
@@ -51,7 +59,7 @@ func (r *Reader) MaxLength() uint32 { return r.maxLen }
 // *ProtocolError (returned as is, not wrapped); I/O failures are returned wrapped ("read
 // message: ..."). A clean end of stream between messages matches io.EOF with errors.Is; an end
 // inside a message matches io.ErrUnexpectedEOF. The Block and Bitfield slices are freshly
-// allocated and belong to the caller.
+// allocated and belong to the caller (see SetBlockAlloc to supply Block buffers instead).
 func (r *Reader) ReadMessage() (Message, error) {
 	if _, err := io.ReadFull(r.br, r.hdr[:4]); err != nil {
 		return Message{}, fmt.Errorf("read message: %w", err) // io.EOF only at a boundary
@@ -141,7 +149,11 @@ func (r *Reader) readPiece(m Message, n uint32) (Message, error) {
 		return Message{}, err
 	}
 	m.Index, m.Begin = r.u32(0), r.u32(4)
-	m.Block = make([]byte, n-8)
+	if r.alloc != nil {
+		m.Block = r.alloc(int(n - 8))[:n-8]
+	} else {
+		m.Block = make([]byte, n-8)
+	}
 	if err := r.full(m.Block); err != nil {
 		return Message{}, err
 	}

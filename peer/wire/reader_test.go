@@ -211,3 +211,16 @@ func TestBlockOwnedByCaller(t *testing.T) {
 	require.Len(t, blocks, 2)
 	assert.Equal(t, bytes.Repeat([]byte{0x5a}, BlockSize), blocks[0], "later reads must not overwrite")
 }
+
+func TestSetBlockAlloc(t *testing.T) {
+	var asked []int
+	pool := make([]byte, BlockSize)
+	r := NewReader(bytes.NewReader(stream()), testLimits)
+	r.SetBlockAlloc(func(n int) []byte { asked = append(asked, n); return pool })
+	for _, want := range allMessages() {
+		got, err := r.ReadMessage()
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	assert.Equal(t, []int{BlockSize, 0}, asked)
+}
