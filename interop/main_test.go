@@ -59,16 +59,26 @@ func setup(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(work)
 	env.root, env.work = root, work
-	env.swarm = filepath.Join(work, "bin", "swarm")
-	build := exec.Command("go", "build", "-o", env.swarm, "./cmd/swarm")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		env.buildErr = fmt.Errorf("go build ./cmd/swarm: %w\n%s", err, out)
-	}
+	env.swarm, env.buildErr = buildSwarm(root, work)
 	if env.payloads, err = makePayloads(filepath.Join(work, "payloads")); err != nil {
 		return 1, err
 	}
 	return m.Run(), nil
+}
+
+// buildSwarm builds ./cmd/swarm into work, or takes the binary SWARM_BIN names (to test a
+// build made elsewhere).
+func buildSwarm(root, work string) (string, error) {
+	if bin := os.Getenv("SWARM_BIN"); bin != "" {
+		return filepath.Abs(bin)
+	}
+	bin := filepath.Join(work, "bin", "swarm")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/swarm")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/swarm: %w\n%s", err, out)
+	}
+	return bin, nil
 }
 
 // strict reports whether a missing tool must fail instead of skip (SWARM_INTEROP=1, as in CI).
