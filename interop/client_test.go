@@ -38,7 +38,7 @@ var (
 	kindTransmission = &clientKind{name: "transmission", seed: seedTransmission,
 		leech: leechTransmission, skipsEmptyFiles: true}
 	kindAria2 = &clientKind{name: "aria2", seed: seedAria2, leech: leechAria2,
-		usesTrackerPeers: true}
+		usesTrackerPeers: true, seedDialsOut: true}
 	clientKinds = []*clientKind{kindSwarm, kindLibtorrent, kindTransmission, kindAria2}
 )
 

@@ -26,8 +26,8 @@ func (pr pair) name() string {
 }
 
 // feasible reports whether the two clients can meet at all: one of them must open the
-// connection. Transmission ignores loopback peers from trackers and aria2 does not dial out
-// once it is complete, so a Transmission leecher needs a seeder that dials.
+// connection. Transmission ignores loopback peers from trackers, so a Transmission leecher
+// needs a seeder that dials out, which a Transmission seeder does not either.
 func (pr pair) feasible() bool {
 	return pr.leecher.usesTrackerPeers || pr.seeder.seedDialsOut
 }
