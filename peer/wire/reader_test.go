@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -223,4 +224,18 @@ func TestSetBlockAlloc(t *testing.T) {
 		assert.Equal(t, want, got)
 	}
 	assert.Equal(t, []int{BlockSize, 0}, asked)
+}
+
+// TestHugeLengthAllocatesNothing checks that a claimed 4 GiB message is refused from its
+// length prefix alone, without allocating anything sized by it.
+func TestHugeLengthAllocatesNothing(t *testing.T) {
+	in := frame(0xffffffff, byte(Piece))
+	var before, after runtime.MemStats
+	r := NewReader(bytes.NewReader(in), testLimits)
+	runtime.ReadMemStats(&before)
+	_, err := r.ReadMessage()
+	runtime.ReadMemStats(&after)
+	var pe *ProtocolError
+	require.ErrorAs(t, err, &pe)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4096))
 }
