@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -96,4 +97,31 @@ func TestDiskFullTmpfs(t *testing.T) {
 	_, err = st.WriteAt(data[written:written+16<<10], int64(written))
 	assert.NoError(t, err)
 	require.NoError(t, st.Close())
+}
+
+// TestReadOnlyMount seeds from a read-only file system: files open read-only, data checks
+// good, and a write fails with an error naming the file. It needs root (mount); skips otherwise.
+func TestReadOnlyMount(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	data := payload(13, 1000)
+	info := multiInfo("ro", 64, data, [][]string{{"a"}, {"b"}}, []int64{400, 600})
+	st, err := OpenFiles(info, dir)
+	require.NoError(t, err)
+	writeAll(t, st, data, 100)
+	require.NoError(t, st.Close())
+	out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	st, err = OpenFiles(info, dir)
+	require.NoError(t, err)
+	defer st.Close()
+	good, err := Check(context.Background(), info, st, 0, nil)
+	require.NoError(t, err)
+	assert.True(t, good.Full())
+	_, err = st.WriteAt([]byte{1}, 500)
+	require.Error(t, err)
+	assert.ErrorContains(t, err, filepath.Join(dir, "ro", "b"))
 }

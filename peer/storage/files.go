@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,8 +36,9 @@ type files struct {
 // touches a path outside dir: all access goes through an os.Root on dir, so ".." components,
 // absolute paths and symlinks already in the folder that point outside it are refused. Files
 // are opened read-write and created if missing, never truncated (resume keeps what is there)
-// and not preallocated (they grow sparsely as blocks arrive). Writing needs write permission
-// on the files, also when only seeding. At most MaxOpenFiles handles stay open at once.
+// and not preallocated (they grow sparsely as blocks arrive). Existing files that cannot be
+// opened for writing (permissions, read-only mount) are opened read-only, for seeding; writes
+// to them fail. At most MaxOpenFiles handles stay open at once.
 func OpenFiles(info *metainfo.Info, dir string) (Storage, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
@@ -66,7 +68,7 @@ func (s *files) create(sp *fileSpan) error {
 			return err
 		}
 	}
-	f, err := s.root.OpenFile(sp.path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := s.openFile(sp.path)
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,20 @@ func (s *files) create(sp *fileSpan) error {
 // openSpan reopens a file for the handle cache. O_CREATE again: a file deleted under us comes
 // back empty, so it reads as zeros (a bad piece), not as an error.
 func (s *files) openSpan(idx int) (osFile, error) {
-	return s.root.OpenFile(s.spans[idx].path, os.O_RDWR|os.O_CREATE, 0o644)
+	return s.openFile(s.spans[idx].path)
+}
+
+// openFile opens a file read-write, creating it if missing. An existing file we may not write
+// (permissions, a read-only mount) is opened read-only instead, so that its data can still be
+// checked and seeded; writing to it then fails.
+func (s *files) openFile(path string) (*os.File, error) {
+	f, err := s.root.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil && (errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)) {
+		if ro, rerr := s.root.Open(path); rerr == nil {
+			return ro, nil
+		}
+	}
+	return f, err
 }
 
 // path is file idx's path for messages: the download folder joined with its payload path.
