@@ -78,7 +78,13 @@ func Create(ctx context.Context, cfg CreateConfig) (*MetaInfo, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("create torrent: %w: %s is not a regular file or folder", ErrBadSource, abs)
 	}
-	files, err := listFiles(abs)
+	// Walk the real folder when PATH is a symlink to one (WalkDir would not enter it), but keep
+	// the name the user gave, as mktorrent does.
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("create torrent: %w", err)
+	}
+	files, err := listFiles(real)
 	if err != nil {
 		return nil, fmt.Errorf("create torrent: %w", err)
 	}

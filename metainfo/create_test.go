@@ -108,6 +108,16 @@ func TestCreateMultiFile(t *testing.T) {
 
 func splitSlash(p string) []string { return strings.Split(p, "/") }
 
+func TestCreateSymlinkedRoot(t *testing.T) {
+	root := writeTree(t, map[string][]byte{"a": payload(10, 100), "b/c": payload(11, 7)})
+	link := filepath.Join(t.TempDir(), "linked")
+	require.NoError(t, os.Symlink(root, link))
+	viaLink, err := Create(t.Context(), CreateConfig{Path: link, NoDate: true})
+	require.NoError(t, err)
+	assert.Equal(t, "linked", viaLink.Info.Name)
+	assert.Equal(t, []File{{Length: 100, Path: []string{"a"}}, {Length: 7, Path: []string{"b", "c"}}}, viaLink.Info.Files)
+}
+
 func TestCreateEmptyFile(t *testing.T) {
 	root := writeTree(t, map[string][]byte{"empty": nil})
 	m, err := Create(t.Context(), CreateConfig{Path: filepath.Join(root, "empty")})
