@@ -2,11 +2,13 @@ package choke
 
 import "slices"
 
-// optimistic keeps or replaces the optimistic unchoke. The holder keeps it until its
-// OptimisticInterval is up (checked only in full rounds, so it rotates on a round), unless it
-// left, lost interest or won a regular slot; then a new one is drawn at once among the
-// interested peers without a regular slot, snubbed ones included. A rotation never redraws
-// the outgoing holder unless it is the only candidate.
+// optimistic keeps or replaces the optimistic unchoke. Turns last OptimisticInterval and
+// rotate on a full round. If the holder leaves, loses interest or wins a regular slot during
+// its turn, a new peer is drawn at once among the interested peers without a regular slot
+// (snubbed ones included) for the rest of that turn only, as in mainline, where the rotation
+// is a fixed schedule: restarting the turn would let a peer that is never promoted (a
+// free-rider) hold the slot longer than peers that reciprocate and get promoted. A rotation
+// never redraws the outgoing holder unless it is the only candidate.
 func (r *round) optimistic(regular []int, next *State) (int, bool) {
 	cur := -1
 	if r.prev.HasOptimistic {
@@ -17,9 +19,12 @@ func (r *round) optimistic(regular []int, next *State) (int, bool) {
 	if valid && !rotate {
 		return cur, true
 	}
-	at := r.now
-	if valid && rotate {
+	at := r.now // a new turn
+	switch {
+	case rotate && r.prev.HasOptimistic:
 		at = anchor(r.prev.OptimisticAt, r.cfg.OptimisticInterval, r.cfg.tolerance(), r.now)
+	case r.prev.HasOptimistic:
+		at = r.prev.OptimisticAt // the rest of the current turn
 	}
 	var cands []int
 	for i := range r.peers {

@@ -69,7 +69,8 @@ func TestOptimisticRotationJitter(t *testing.T) {
 }
 
 // TestOptimisticReplacedAtOnce: when the optimistic peer leaves, loses interest or earns a
-// regular slot, a new one is drawn without waiting for its 30 s to end.
+// regular slot, a new one is drawn without waiting for its 30 s to end, for the rest of the
+// turn: the rotation schedule does not move.
 func TestOptimisticReplacedAtOnce(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -94,8 +95,11 @@ func TestOptimisticReplacedAtOnce(t *testing.T) {
 			dec := d.step(at(tt.now))
 			require.True(t, dec.HasOptimistic)
 			assert.NotEqual(t, opt, dec.Optimistic)
-			assert.Equal(t, at(tt.now), d.state.OptimisticAt)
+			assert.Equal(t, at(0), d.state.OptimisticAt)
 			assert.Len(t, dec.Unchoke, 5)
+			next := d.step(at(30))
+			assert.NotEqual(t, dec.Optimistic, next.Optimistic, "rotates on schedule at 30 s")
+			assert.Equal(t, at(30), d.state.OptimisticAt)
 		})
 	}
 }
