@@ -134,7 +134,7 @@ type swarm struct {
 	base   time.Time // virtual time origin handed to the choker
 	// phase holds every node's bytes received when the first contributor completed.
 	phase []int64
-	rng    *rand.Rand
+	rng   *rand.Rand
 }
 
 func newSwarm(cfg Config) *swarm {
