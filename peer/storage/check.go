@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"fmt"
+	"hash"
 	"io"
 	"runtime"
 	"sync"
@@ -13,29 +14,56 @@ import (
 	"github.com/swarm-bt/swarm/peer/bitfield"
 )
 
-// VerifyPiece reads piece i from st and reports whether its SHA-1 matches. It allocates one
-// piece-sized buffer; Check reuses one per worker.
+// VerifyPiece reads piece i from st and reports whether its SHA-1 matches. It allocates a
+// buffer each call; a Verifier reuses one.
 func VerifyPiece(info *metainfo.Info, st Storage, i int) (bool, error) {
-	if i < 0 || i >= info.NumPieces() {
-		return false, fmt.Errorf("verify piece %d of %d: %w", i, info.NumPieces(), ErrOutOfRange)
-	}
-	return verify(info, st, i, make([]byte, max(info.PieceSize(i), 0)))
+	return NewVerifier(info).Verify(st, i)
 }
 
-// verify hashes piece i read into buf, which holds at least the piece.
-func verify(info *metainfo.Info, st Storage, i int, buf []byte) (bool, error) {
-	size := info.PieceSize(i)
-	if size < 0 || size > int64(len(buf)) {
+// maxChunk bounds a Verifier's buffer: larger pieces are hashed in chunks, so memory does not
+// grow with the piece length.
+const maxChunk = 1 << 20
+
+// Verifier hashes pieces with one reusable buffer of at most 1 MiB. It is not safe for
+// concurrent use: keep one per goroutine.
+type Verifier struct {
+	info *metainfo.Info
+	buf  []byte
+	h    hash.Hash
+	sum  []byte
+}
+
+// NewVerifier returns a Verifier for the pieces of info.
+func NewVerifier(info *metainfo.Info) *Verifier {
+	n := min(max(info.PieceLength, 1), maxChunk)
+	return &Verifier{info: info, buf: make([]byte, n), h: sha1.New(), sum: make([]byte, 0, sha1.Size)}
+}
+
+// Verify reads piece i from st and reports whether its SHA-1 matches. A storage shorter than
+// the torrent gives false, not an error.
+func (v *Verifier) Verify(st Storage, i int) (bool, error) {
+	if i < 0 || i >= v.info.NumPieces() {
+		return false, fmt.Errorf("verify piece %d of %d: %w", i, v.info.NumPieces(), ErrOutOfRange)
+	}
+	off, size := int64(i)*v.info.PieceLength, v.info.PieceSize(i)
+	if size < 0 || size > v.info.PieceLength {
 		return false, nil // geometry that no data can match
 	}
-	p := buf[:size]
-	if _, err := st.ReadAt(p, int64(i)*info.PieceLength); err != nil && err != io.EOF {
-		return false, fmt.Errorf("verify piece %d: %w", i, err)
-	} else if err == io.EOF {
-		return false, nil // the storage is shorter than the torrent
+	v.h.Reset()
+	for done := int64(0); done < size; {
+		p := v.buf[:min(int64(len(v.buf)), size-done)]
+		n, err := st.ReadAt(p, off+done)
+		if n < len(p) && err == io.EOF {
+			return false, nil // the storage is shorter than the torrent
+		}
+		if err != nil && err != io.EOF {
+			return false, fmt.Errorf("verify piece %d: %w", i, err)
+		}
+		v.h.Write(p)
+		done += int64(len(p))
 	}
-	sum := sha1.Sum(p)
-	return bytes.Equal(sum[:], info.PieceHash(i)), nil
+	v.sum = v.h.Sum(v.sum[:0])
+	return bytes.Equal(v.sum, v.info.PieceHash(i)), nil
 }
 
 type checkResult struct {
@@ -46,7 +74,8 @@ type checkResult struct {
 
 // Check verifies every piece already in st with workers goroutines (0 = all cores) and returns
 // the pieces that are good. progress, if non-nil, is called with the count of pieces checked,
-// from Check's own goroutine, after each piece. Memory is one piece buffer per worker.
+// from Check's own goroutine, after each piece. Memory is one buffer per worker (a piece, at
+// most 1 MiB).
 //
 // Fast path: when st implements Presence (file storage does), a piece that depends on a file
 // missing or shorter than needed is counted as bad without being read. (A piece of zeros in a
@@ -94,12 +123,12 @@ func feed(ctx context.Context, jobs chan<- int, n int) {
 }
 
 func checkWorker(ctx context.Context, info *metainfo.Info, st Storage, jobs <-chan int, out chan<- checkResult) {
-	buf := make([]byte, max(info.PieceLength, 0))
+	v := NewVerifier(info)
 	pr, _ := st.(Presence)
 	for i := range jobs {
 		res := checkResult{piece: i}
 		if pr == nil || pr.Present(int64(i)*info.PieceLength, info.PieceSize(i)) {
-			res.ok, res.err = verify(info, st, i, buf)
+			res.ok, res.err = v.Verify(st, i)
 		}
 		select {
 		case out <- res:

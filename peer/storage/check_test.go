@@ -141,3 +141,27 @@ func TestCheckEmptyTorrent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, good.Len())
 }
+
+func TestVerifierChunks(t *testing.T) {
+	const pieceLen = 2*maxChunk + maxChunk/2 // hashed in three chunks
+	data := payload(14, 2*pieceLen+100)
+	info := singleInfo("big", pieceLen, data)
+	m := NewMemory(int64(len(data)))
+	writeAll(t, m, data, 1<<20)
+	v := NewVerifier(info)
+	assert.Len(t, v.buf, maxChunk)
+	for i := range 3 {
+		ok, err := v.Verify(m, i)
+		require.NoError(t, err)
+		assert.True(t, ok, "piece %d", i)
+	}
+	_, err := m.WriteAt([]byte{data[pieceLen+maxChunk+5] ^ 0xff}, pieceLen+maxChunk+5)
+	require.NoError(t, err)
+	ok, err := v.Verify(m, 1)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	short := NewMemory(pieceLen + 10) // shorter than the torrent
+	ok, err = v.Verify(short, 2)
+	require.NoError(t, err)
+	assert.False(t, ok)
+}
