@@ -86,7 +86,11 @@ func (s *files) create(sp *fileSpan) error {
 // openSpan reopens a file for the handle cache. O_CREATE again: a file deleted under us comes
 // back empty, so it reads as zeros (a bad piece), not as an error.
 func (s *files) openSpan(idx int) (osFile, error) {
-	return s.openFile(s.spans[idx].path)
+	f, err := s.openFile(s.spans[idx].path)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return f, nil
 }
 
 // openFile opens a file read-write, creating it if missing. An existing file we may not write
