@@ -68,6 +68,52 @@ func BenchmarkPick(b *testing.B) {
 	}
 }
 
+// BenchmarkPickNew measures Pick alone when it starts a new 16-block piece each time (the
+// rarity index path); pieces are never completed and the picker is rebuilt when exhausted.
+func BenchmarkPickNew(b *testing.B) {
+	for _, density := range []float64{0.5, 0.05} {
+		b.Run(fmt.Sprintf("density=%.2f", density), func(b *testing.B) {
+			p, _ := benchPicker(b, density, 1)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if len(p.Pick(PeerID(i%benchPeers), 16)) == 0 || p.InEndgame() {
+					b.StopTimer()
+					p, _ = benchPicker(b, density, 1)
+					b.StartTimer()
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRefill is the engine's steady state: a peer delivers its oldest block, the picker
+// records it (verifying finished pieces) and Pick(id, 1) tops its 16-deep pipeline up.
+func BenchmarkRefill(b *testing.B) {
+	p, _ := benchPicker(b, 0.5, 1)
+	queues := make([][]Block, benchPeers)
+	for id := range queues {
+		queues[id] = p.Pick(PeerID(id), 16)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		id := PeerID(i % benchPeers)
+		if q := queues[id]; len(q) > 0 {
+			if _, done, _ := p.Received(id, q[0]); done {
+				p.PieceVerified(q[0].Piece)
+			}
+			queues[id] = append(q[1:], p.Pick(id, 1)...)
+		}
+		if p.Done() {
+			b.StopTimer()
+			p, _ = benchPicker(b, 0.5, 1)
+			for id := range queues {
+				queues[id] = p.Pick(PeerID(id), 16)
+			}
+			b.StartTimer()
+		}
+	}
+}
+
 // BenchmarkPeerBitfield measures a peer arriving with a half-full bitfield and leaving.
 func BenchmarkPeerBitfield(b *testing.B) {
 	p, bfs := benchPicker(b, 0.5, 0)

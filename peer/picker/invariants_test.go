@@ -59,14 +59,15 @@ func invariants(p *Picker) error {
 	if err := checkPartials(p); err != nil {
 		return err
 	}
-	unreq := 0
+	all, zero := 0, 0
 	for i := range n {
-		if p.avail[i] > 0 {
-			unreq += p.unreqOf(int32(i))
+		all += p.unreqOf(int32(i))
+		if p.avail[i] == 0 {
+			zero += p.unreqOf(int32(i))
 		}
 	}
-	if unreq != p.unreq {
-		return fmt.Errorf("unreq %d, recomputed %d", p.unreq, unreq)
+	if all != p.unreqAll || zero != p.unreqZero {
+		return fmt.Errorf("unrequested %d/%d, recomputed %d/%d", p.unreqAll, p.unreqZero, all, zero)
 	}
 	if p.Done() != (p.have.Count() == n) || p.numHave != p.have.Count() {
 		return fmt.Errorf("done %v with %d/%d verified", p.Done(), p.have.Count(), n)
@@ -76,17 +77,38 @@ func invariants(p *Picker) error {
 
 func checkAvail(p *Picker, n int) error {
 	count := make([]int32, n)
+	seeds := 0
 	for id, ps := range p.peers {
-		interesting := 0
+		if ps.seed != (n > 0 && ps.has.Full()) || ps.count != ps.has.Count() {
+			return fmt.Errorf("peer %d seed %v with %d/%d pieces (count %d)", id, ps.seed, ps.has.Count(), n, ps.count)
+		}
+		if ps.seed {
+			seeds++
+		}
+		interesting, cand := 0, 0
 		eachSet(ps.has, func(i int) {
-			count[i]++
+			if !ps.seed {
+				count[i]++
+			}
 			if !p.have.Has(i) {
 				interesting++
 			}
+			if p.idx.has(int32(i)) {
+				cand++
+			}
 		})
-		if interesting != ps.interesting {
-			return fmt.Errorf("peer %d interesting %d, recomputed %d", id, ps.interesting, interesting)
+		if interesting != ps.interesting || cand != ps.cand {
+			return fmt.Errorf("peer %d interesting %d, candidates %d, recomputed %d, %d", id, ps.interesting, ps.cand, interesting, cand)
 		}
+		if p.list[ps.slot] != ps {
+			return fmt.Errorf("peer %d not at its slot %d", id, ps.slot)
+		}
+	}
+	if seeds != p.seeds {
+		return fmt.Errorf("%d seeds, recomputed %d", p.seeds, seeds)
+	}
+	if len(p.list) != len(p.peers) {
+		return fmt.Errorf("%d peers listed, %d known", len(p.list), len(p.peers))
 	}
 	for i := range n {
 		if p.avail[i] < 0 || p.avail[i] != count[i] {
@@ -125,8 +147,9 @@ func checkPartials(p *Picker) error {
 		if pt.slot != slot || p.parts[pt.piece] != pt || p.have.Has(int(pt.piece)) {
 			return fmt.Errorf("partial %d slot %d/%d or verified", pt.piece, pt.slot, slot)
 		}
-		var unreq, out, recv int
+		var unreq, out, recv, reqs int
 		for j, b := range pt.blocks {
+			reqs += int(b.n)
 			switch {
 			case b.received:
 				recv++
@@ -156,7 +179,7 @@ func checkPartials(p *Picker) error {
 				pending[id][pt.piece]++
 			}
 		}
-		if unreq != pt.unreq || out != pt.outstanding || recv != pt.received {
+		if unreq != pt.unreq || out != pt.outstanding || recv != pt.received || reqs != pt.reqs {
 			return fmt.Errorf("piece %d counts %d/%d/%d, recomputed %d/%d/%d", pt.piece, pt.unreq, pt.outstanding, pt.received, unreq, out, recv)
 		}
 		if out == 0 && recv == 0 {

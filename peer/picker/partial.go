@@ -38,6 +38,7 @@ type partial struct {
 	blocks      []blockState
 	unreq       int // blocks neither received nor requested
 	outstanding int // blocks requested and not received
+	reqs        int // requests for its blocks, duplicates included
 	received    int
 	next        int // no unrequested block before this one
 	contrib     []PeerID
@@ -51,9 +52,10 @@ func (pt *partial) contribute(id PeerID) {
 
 // start moves piece i out of the rarity index into the pieces in progress.
 func (p *Picker) start(i int32) *partial {
-	p.idx.remove(i, int(p.avail[i]))
+	p.unindex(i)
 	n := p.numBlocks(int(i))
-	pt := &partial{piece: i, slot: len(p.active), blocks: make([]blockState, n), unreq: n}
+	pt := p.newPartial(n)
+	pt.piece, pt.slot, pt.unreq = i, len(p.active), n
 	p.parts[i] = pt
 	p.active = append(p.active, pt)
 	p.open++
@@ -72,13 +74,36 @@ func (p *Picker) drop(pt *partial) {
 	p.active = p.active[:len(p.active)-1]
 	delete(p.parts, pt.piece)
 	i := pt.piece
+	defer p.recycle(pt)
 	if p.have.Has(int(i)) {
 		return
 	}
-	if p.avail[i] > 0 {
-		p.unreq += p.numBlocks(int(i)) - pt.unreq
+	p.addUnreqPiece(i, p.numBlocks(int(i))-pt.unreq)
+	p.reindex(i)
+}
+
+// maxFree bounds the recycled pieces in progress kept for reuse.
+const maxFree = 64
+
+// newPartial returns a cleared piece in progress of n blocks, reusing a dropped one when it
+// is large enough: starting pieces is the hot path of Pick and would otherwise allocate.
+func (p *Picker) newPartial(n int) *partial {
+	if k := len(p.free); k > 0 && cap(p.free[k-1].blocks) >= n {
+		pt := p.free[k-1]
+		p.free = p.free[:k-1]
+		pt.blocks = pt.blocks[:n]
+		clear(pt.blocks)
+		return pt
 	}
-	p.idx.insert(i, int(p.avail[i]), p.rng)
+	return &partial{blocks: make([]blockState, n)}
+}
+
+// recycle keeps a dropped piece in progress for reuse.
+func (p *Picker) recycle(pt *partial) {
+	if len(p.free) < maxFree {
+		*pt = partial{blocks: pt.blocks[:0], contrib: pt.contrib[:0]}
+		p.free = append(p.free, pt)
+	}
 }
 
 // dropIfIdle drops a piece in progress that has nothing requested and nothing received, so
@@ -99,9 +124,7 @@ func (p *Picker) addUnreq(pt *partial, d int) {
 	case was > 0 && pt.unreq == 0:
 		p.open--
 	}
-	if p.avail[pt.piece] > 0 {
-		p.unreq += d
-	}
+	p.addUnreqPiece(pt.piece, d)
 }
 
 // request records block j of pt as requested from id.
@@ -113,6 +136,7 @@ func (p *Picker) request(pt *partial, j int, id PeerID, ps *peerState) Block {
 		p.inflight++
 	}
 	b.add(id)
+	pt.reqs++
 	ps.pending[pt.piece]++
 	ps.requested++
 	return p.block(int(pt.piece), j)
@@ -125,6 +149,7 @@ func (p *Picker) unrequest(pt *partial, j int, id PeerID) bool {
 	if !b.drop(id) {
 		return false
 	}
+	pt.reqs--
 	if ps := p.peers[id]; ps != nil {
 		ps.unpend(pt.piece)
 	}
@@ -135,6 +160,22 @@ func (p *Picker) unrequest(pt *partial, j int, id PeerID) bool {
 		pt.next = min(pt.next, j)
 	}
 	return true
+}
+
+// addUnreqPiece adds d unrequested blocks of piece x to the totals.
+func (p *Picker) addUnreqPiece(x int32, d int) {
+	p.unreqAll += d
+	if p.avail[x] == 0 {
+		p.unreqZero += d
+	}
+}
+
+// unrequested counts the unrequested blocks of missing pieces that some peer has.
+func (p *Picker) unrequested() int {
+	if p.seeds > 0 {
+		return p.unreqAll
+	}
+	return p.unreqAll - p.unreqZero
 }
 
 // unreqOf is how many unrequested blocks piece i has.

@@ -1,6 +1,7 @@
 package picker
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"slices"
 
@@ -10,6 +11,10 @@ import (
 // peerState is what the picker knows of one peer.
 type peerState struct {
 	has         bitfield.Bitfield
+	count       int             // pieces set in has
+	seed        bool            // has every piece: counted in Picker.seeds, not per piece
+	slot        int             // position in Picker.list
+	cand        int             // pieces it has that are in the rarity index (new pieces to start)
 	interesting int             // pieces it has that we lack
 	pending     map[int32]int32 // outstanding requests per piece
 	requested   int             // outstanding requests in all
@@ -27,8 +32,9 @@ func (ps *peerState) unpend(i int32) {
 func (p *Picker) peer(id PeerID) *peerState {
 	ps := p.peers[id]
 	if ps == nil {
-		ps = &peerState{has: bitfield.New(p.cfg.NumPieces), pending: make(map[int32]int32)}
+		ps = &peerState{has: bitfield.New(p.cfg.NumPieces), pending: make(map[int32]int32), slot: len(p.list)}
 		p.peers[id] = ps
+		p.list = append(p.list, ps)
 	}
 	return ps
 }
@@ -37,7 +43,7 @@ func (p *Picker) peer(id PeerID) *peerState {
 // are ignored; a shorter bitfield counts as zeros there (the engine rejects both on the wire).
 func (p *Picker) PeerBitfield(id PeerID, bf bitfield.Bitfield) {
 	ps := p.peer(id)
-	eachSet(ps.has, func(i int) { p.lose(ps, i) })
+	p.forget(ps)
 	if bf.Len() == p.cfg.NumPieces {
 		ps.has = bf.Clone()
 	} else {
@@ -48,7 +54,32 @@ func (p *Picker) PeerBitfield(id PeerID, bf bitfield.Bitfield) {
 			}
 		})
 	}
+	ps.count = ps.has.Count()
+	if ps.count == p.cfg.NumPieces && ps.count > 0 {
+		p.becomeSeed(ps)
+		return
+	}
 	eachSet(ps.has, func(i int) { p.gain(ps, i) })
+}
+
+// forget uncounts everything ps has.
+func (p *Picker) forget(ps *peerState) {
+	if ps.seed {
+		p.seeds--
+		ps.seed, ps.interesting, ps.cand = false, 0, 0
+		return
+	}
+	eachSet(ps.has, func(i int) { p.lose(ps, i) })
+}
+
+// becomeSeed counts ps, which has every piece and no per-piece count, as a seed: a seed
+// arriving or leaving costs nothing per piece, and seeds do not hide the rare pieces that only
+// seeds have from the index scan of the other peers.
+func (p *Picker) becomeSeed(ps *peerState) {
+	ps.seed = true
+	p.seeds++
+	ps.interesting = p.cfg.NumPieces - p.numHave
+	ps.cand = len(p.idx.order)
 }
 
 // PeerHave records a peer's have message. A have for a piece the peer already announced, or
@@ -63,6 +94,10 @@ func (p *Picker) PeerHave(id PeerID, piece int) {
 	}
 	ps.has.Set(piece)
 	p.gain(ps, piece)
+	if ps.count++; ps.count == p.cfg.NumPieces {
+		eachSet(ps.has, func(i int) { p.lose(ps, i) })
+		p.becomeSeed(ps)
+	}
 }
 
 // PeerGone forgets a peer's availability and returns its outstanding requests to the pool.
@@ -73,8 +108,12 @@ func (p *Picker) PeerGone(id PeerID) {
 		return
 	}
 	p.ReleasePeer(id)
-	eachSet(ps.has, func(i int) { p.lose(ps, i) })
+	p.forget(ps)
 	delete(p.peers, id)
+	last := p.list[len(p.list)-1]
+	last.slot = ps.slot
+	p.list[ps.slot] = last
+	p.list = p.list[:len(p.list)-1]
 }
 
 // ReleasePeer returns every block outstanding to id to the pool (the peer choked us or
@@ -113,10 +152,11 @@ func (p *Picker) gain(ps *peerState, i int) {
 	x := int32(i)
 	k := p.avail[x]
 	if k == 0 {
-		p.unreq += p.unreqOf(x)
+		p.unreqZero -= p.unreqOf(x)
 	}
 	if p.idx.has(x) {
 		p.idx.inc(x, int(k), p.rng)
+		ps.cand++
 	}
 	p.avail[x] = k + 1
 }
@@ -130,21 +170,57 @@ func (p *Picker) lose(ps *peerState, i int) {
 	k := p.avail[x]
 	if p.idx.has(x) {
 		p.idx.dec(x, int(k), p.rng)
+		ps.cand--
 	}
 	p.avail[x] = k - 1
 	if k == 1 {
-		p.unreq -= p.unreqOf(x)
+		p.unreqZero += p.unreqOf(x)
 	}
 }
 
-// eachSet calls f for every piece set in bf, skipping empty bytes.
-func eachSet(bf bitfield.Bitfield, f func(int)) {
-	for bi, x := range bf.Bytes() {
-		for x != 0 {
-			z := bits.LeadingZeros8(x)
-			f(bi*8 + z)
-			x &^= 0x80 >> z
+// unindex takes piece x out of the rarity index (it starts, or is verified).
+func (p *Picker) unindex(x int32) {
+	p.idx.remove(x, int(p.avail[x]))
+	p.countCandidate(x, -1)
+}
+
+// reindex puts piece x back into the rarity index.
+func (p *Picker) reindex(x int32) {
+	p.idx.insert(x, int(p.avail[x]), p.rng)
+	p.countCandidate(x, 1)
+}
+
+// countCandidate adds d to the candidates of every peer that has piece x.
+func (p *Picker) countCandidate(x int32, d int) {
+	if p.avail[x] == 0 && p.seeds == 0 {
+		return
+	}
+	for _, ps := range p.list {
+		if ps.has.Has(int(x)) {
+			ps.cand += d
 		}
+	}
+}
+
+// eachSet calls f for every piece set in bf, in order, skipping empty 64-bit words.
+func eachSet(bf bitfield.Bitfield, f func(int)) {
+	b := bf.Bytes()
+	base := 0
+	for ; len(b) >= 8; b, base = b[8:], base+64 {
+		eachBit(binary.BigEndian.Uint64(b), base, f)
+	}
+	var tail [8]byte
+	copy(tail[:], b)
+	eachBit(binary.BigEndian.Uint64(tail[:]), base, f)
+}
+
+// eachBit calls f(base+k) for every bit k set in w, counting from the most significant
+// (BEP 3 bitfield order).
+func eachBit(w uint64, base int, f func(int)) {
+	for w != 0 {
+		z := bits.LeadingZeros64(w)
+		f(base + z)
+		w &^= 1 << (63 - z)
 	}
 }
 

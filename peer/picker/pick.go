@@ -77,13 +77,22 @@ func (p *Picker) take(pt *partial, id PeerID, ps *peerState, out []Block, max in
 
 // pickNew starts new pieces that id has until out holds max.
 func (p *Picker) pickNew(id PeerID, ps *peerState, out []Block, max int) []Block {
-	from := -1
-	for len(out) < max {
+	from, walk := -1, p.sparse(ps)
+	for len(out) < max && ps.cand > 0 {
 		var x int32
-		if p.numHave < p.random {
+		switch {
+		case p.numHave < p.random && walk:
+			x = p.sample(ps, false)
+		case p.numHave < p.random:
 			x = p.randomPiece(ps)
-		} else {
+		case walk:
+			x = p.sample(ps, true)
+		default:
 			x, from = p.rarestPiece(ps, from)
+			if x == scanGaveUp {
+				walk = true
+				x = p.sample(ps, true)
+			}
 		}
 		if x < 0 {
 			break
@@ -93,33 +102,82 @@ func (p *Picker) pickNew(id PeerID, ps *peerState, out []Block, max int) []Block
 	return out
 }
 
-// firstAvailable is the index position of the first piece that some peer has.
-func (p *Picker) firstAvailable() int {
+// sparseFactor: a peer is sparse when the expected index scan to reach one of its candidates
+// (len(index)/cand positions) costs more than walking its whole bitfield (NumPieces/8 bytes,
+// cheaper per piece than a random bit lookup), about len(index)/cand > NumPieces/32.
+const sparseFactor = 32
+
+// sparse reports whether ps has so few candidates that walking its bitfield beats scanning
+// the index: this bounds Pick for a peer whose only pieces we lack are rare or in progress.
+func (p *Picker) sparse(ps *peerState) bool {
+	return int64(ps.cand)*int64(p.cfg.NumPieces) < int64(len(p.idx.order))*sparseFactor
+}
+
+// sample walks ps's bitfield and returns a uniformly random candidate: among the rarest ones
+// if rarest, else among all (reservoir sampling).
+func (p *Picker) sample(ps *peerState, rarest bool) int32 {
+	pick, best, ties := int32(-1), int32(0), 0
+	eachSet(ps.has, func(i int) {
+		x := int32(i)
+		if !p.idx.has(x) {
+			return
+		}
+		a := p.avail[x]
+		if !rarest {
+			a = 0
+		}
+		switch {
+		case pick < 0 || a < best:
+			pick, best, ties = x, a, 1
+		case a == best:
+			if ties++; p.rng.IntN(ties) == 0 {
+				pick = x
+			}
+		}
+	})
+	return pick
+}
+
+// firstAvailable is the index position of the first piece that ps may have: the pieces no
+// non-seed has come first, and only a seed has them.
+func (p *Picker) firstAvailable(ps *peerState) int {
+	if ps.seed {
+		return 0
+	}
 	if p.idx.buckets() < 2 {
 		return len(p.idx.order)
 	}
 	return p.idx.start[1]
 }
 
+// scanGaveUp is returned by rarestPiece when the index scan has cost as much as a walk of the
+// peer's bitfield would (typically: many rare pieces that only other peers have).
+const scanGaveUp = -2
+
 // rarestPiece scans the index from position from (or its first available piece if from < 0)
 // for the first piece ps has, and returns it with the position at which to resume: removing
-// it from the index only moves pieces the scan has not seen into place.
+// it from the index only moves pieces the scan has not seen into place. It gives up after
+// NumPieces/sparseFactor positions (at least 64).
 func (p *Picker) rarestPiece(ps *peerState, from int) (int32, int) {
 	if from < 0 {
-		from = p.firstAvailable()
+		from = p.firstAvailable(ps)
 	}
 	order := p.idx.order
-	for pos := from; pos < len(order); pos++ {
+	end := min(len(order), from+max(64, p.cfg.NumPieces/sparseFactor))
+	for pos := from; pos < end; pos++ {
 		if ps.has.Has(int(order[pos])) {
 			return order[pos], pos
 		}
 	}
-	return -1, len(order)
+	if end < len(order) {
+		return scanGaveUp, end
+	}
+	return -1, end
 }
 
 // randomPiece returns a random piece that ps has and nobody is downloading, or -1.
 func (p *Picker) randomPiece(ps *peerState) int32 {
-	lo := p.firstAvailable()
+	lo := p.firstAvailable(ps)
 	n := len(p.idx.order) - lo
 	if n <= 0 {
 		return -1
@@ -143,7 +201,7 @@ func (p *Picker) randomPiece(ps *peerState) int32 {
 func (p *Picker) pickEndgame(id PeerID, ps *peerState, out []Block, max int) []Block {
 	for n := 1; n < p.maxDup; n++ {
 		for _, pt := range p.active {
-			if pt.outstanding == 0 || !ps.has.Has(int(pt.piece)) {
+			if !p.canDuplicate(pt, ps) {
 				continue
 			}
 			for j := range pt.blocks {
@@ -161,8 +219,15 @@ func (p *Picker) pickEndgame(id PeerID, ps *peerState, out []Block, max int) []B
 	return out
 }
 
+// canDuplicate is a quick filter for pieces where ps may take endgame duplicates: some block
+// is outstanding without ps and has a free requester slot.
+func (p *Picker) canDuplicate(pt *partial, ps *peerState) bool {
+	return pt.outstanding > 0 && pt.reqs < pt.outstanding*p.maxDup &&
+		int(ps.pending[pt.piece]) < pt.outstanding && ps.has.Has(int(pt.piece))
+}
+
 // InEndgame reports whether every missing block that some peer has is requested, at least
 // one is outstanding, and the download is not done.
 func (p *Picker) InEndgame() bool {
-	return !p.Done() && p.unreq == 0 && p.inflight > 0
+	return !p.Done() && p.unrequested() == 0 && p.inflight > 0
 }

@@ -104,11 +104,15 @@ type Picker struct {
 	parts  map[int32]*partial // pieces in progress
 	active []*partial         // the same, in a stable order (deterministic picks)
 	open   int                // partials with unrequested blocks
+	free   []*partial         // dropped partials kept for reuse
 
 	peers map[PeerID]*peerState
-	// unreq counts the unrequested blocks of missing pieces that at least one peer has;
-	// endgame starts when it drops to zero.
-	unreq    int
+	list  []*peerState // the same peers, for fast iteration
+	seeds int // peers that have every piece: counted here, not in avail (libtorrent's m_seeds)
+	// unreqAll counts the unrequested blocks of missing pieces, unreqZero those of pieces no
+	// non-seed peer has; endgame starts when no piece that some peer has has any (unrequested).
+	unreqAll  int
+	unreqZero int
 	inflight int // blocks outstanding to at least one peer
 }
 
@@ -142,6 +146,7 @@ func New(cfg Config, have bitfield.Bitfield) *Picker {
 			continue
 		}
 		p.idx.insert(int32(i), 0, p.rng)
+		p.addUnreqPiece(int32(i), p.numBlocks(i))
 	}
 	return p
 }

@@ -25,6 +25,7 @@ func (p *Picker) Received(id PeerID, b Block) (expected, pieceDone bool, cancel 
 		}
 		p.peers[other].unpend(pt.piece)
 	}
+	pt.reqs -= int(bs.n)
 	bs.n = 0
 	bs.received = true
 	pt.outstanding--
@@ -57,18 +58,16 @@ func (p *Picker) PieceVerified(piece int) {
 	if pt != nil {
 		p.releaseAll(pt)
 	}
-	if p.avail[x] > 0 {
-		p.unreq -= p.unreqOf(x)
-	}
+	p.addUnreqPiece(x, -p.unreqOf(x))
 	if p.idx.has(x) {
-		p.idx.remove(x, int(p.avail[x]))
+		p.unindex(x)
 	}
 	p.have.Set(piece)
 	p.numHave++
 	if pt != nil {
 		p.drop(pt)
 	}
-	for _, ps := range p.peers {
+	for _, ps := range p.list {
 		if ps.has.Has(piece) {
 			ps.interesting--
 		}

@@ -17,7 +17,7 @@ type Stats struct {
 func (p *Picker) Stats() Stats {
 	return Stats{
 		Pieces: p.cfg.NumPieces, Have: p.numHave, InProgress: len(p.active),
-		Outstanding: p.inflight, Unrequested: p.unreq, Peers: len(p.peers), Endgame: p.InEndgame(),
+		Outstanding: p.inflight, Unrequested: p.unrequested(), Peers: len(p.peers), Endgame: p.InEndgame(),
 	}
 }
 
@@ -34,7 +34,7 @@ func (p *Picker) Availability(i int) int {
 	if i < 0 || i >= p.cfg.NumPieces {
 		return 0
 	}
-	return int(p.avail[i])
+	return int(p.avail[i]) + p.seeds
 }
 
 // HavePieces returns a copy of the verified pieces, for the bitfield message.
