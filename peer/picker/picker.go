@@ -108,12 +108,12 @@ type Picker struct {
 
 	peers map[PeerID]*peerState
 	list  []*peerState // the same peers, for fast iteration
-	seeds int // peers that have every piece: counted here, not in avail (libtorrent's m_seeds)
+	seeds int          // peers that have every piece: counted here, not in avail (libtorrent's m_seeds)
 	// unreqAll counts the unrequested blocks of missing pieces, unreqZero those of pieces no
 	// non-seed peer has; endgame starts when no piece that some peer has has any (unrequested).
 	unreqAll  int
 	unreqZero int
-	inflight int // blocks outstanding to at least one peer
+	inflight  int // blocks outstanding to at least one peer
 }
 
 // New returns a picker; have is the set of pieces already verified (may be empty). It panics
