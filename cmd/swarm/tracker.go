@@ -2,17 +2,84 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
+
+	"github.com/swarm-bt/swarm/tracker"
 )
 
-// newTrackerCmd is a placeholder until its package lands.
+// trackerFlags are the options of `swarm tracker`.
+type trackerFlags struct {
+	listen           string
+	interval         time.Duration
+	minInterval      time.Duration
+	allow            string
+	fullScrape       bool
+	trustProxy       bool
+	maxPeersPerSwarm int
+	maxSwarms        int
+	rate             float64
+	burst            int
+}
+
 func newTrackerCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var f trackerFlags
+	cmd := &cobra.Command{
 		Use:   "tracker",
-		Short: "not implemented yet",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("tracker: not implemented yet")
-		},
+		Short: "Run an HTTP BitTorrent tracker (announce, scrape, stats, metrics)",
+		Long: `Run an HTTP tracker. Clients announce to http://LISTEN/announce and scrape
+http://LISTEN/scrape; /stats shows the swarms (?format=json for JSON), /metrics serves
+Prometheus metrics and /healthz answers "ok". It stops gracefully on SIGINT or SIGTERM.`,
+		Example: `  swarm tracker --listen 127.0.0.1:6969
+  swarm tracker --listen :6969 --interval 10m --allow torrents/ --rate 2
+  swarm tracker --allow whitelist.txt --full-scrape --max-swarms 100000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTracker(cmd, a, f) },
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:6969", "address to listen on")
+	fl.DurationVar(&f.interval, "interval", 30*time.Minute, "announce interval told to clients; peers expire after two")
+	fl.DurationVar(&f.minInterval, "min-interval", 0, "min interval told to clients (default interval/2)")
+	fl.StringVar(&f.allow, "allow", "", "serve only these info-hashes: a file of hex hashes or a folder of .torrent files")
+	fl.BoolVar(&f.fullScrape, "full-scrape", false, "answer a scrape without info_hash with every swarm")
+	fl.BoolVar(&f.trustProxy, "trust-proxy", false, "take the peer address from ip= or X-Forwarded-For (behind a reverse proxy only)")
+	fl.IntVar(&f.maxPeersPerSwarm, "max-peers-per-swarm", 0, "cap on stored peers per swarm (0 = none)")
+	fl.IntVar(&f.maxSwarms, "max-swarms", 0, "cap on the number of swarms (0 = none)")
+	fl.Float64Var(&f.rate, "rate", 0, "announces per second allowed per IP address (0 = unlimited)")
+	fl.IntVar(&f.burst, "rate-burst", 0, "burst of the per-IP limit (default 2x rate, at least 1)")
+	return cmd
+}
+
+func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
+	if f.interval <= 0 || f.minInterval < 0 || f.rate < 0 || f.maxPeersPerSwarm < 0 || f.maxSwarms < 0 {
+		return errors.New("tracker: --interval must be positive; limits must not be negative")
+	}
+	cfg := tracker.Config{
+		Logger: a.logger, Interval: f.interval, MinInterval: f.minInterval,
+		FullScrape: f.fullScrape, TrustProxy: f.trustProxy,
+		MaxPeersPerSwarm: f.maxPeersPerSwarm, MaxSwarms: f.maxSwarms,
+		RatePerIP: rate.Limit(f.rate), RateBurst: f.burst,
+	}
+	if f.allow != "" {
+		list, err := tracker.LoadAllowList(f.allow)
+		if err != nil {
+			return fmt.Errorf("tracker: %w", err)
+		}
+		cfg.Allow = list.Contains
+		a.logger.Info("allow list loaded", "path", f.allow, "torrents", len(list))
+	}
+	srv, err := tracker.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("tracker: %w", err)
+	}
+	fmt.Fprintf(a.stdout, "tracker listening on http://%s/announce\n", ln.Addr())
+	return srv.Serve(cmd.Context(), ln)
 }
