@@ -124,6 +124,10 @@ func build(ctx context.Context, cfg CreateConfig, name string, files []File, seg
 	if pl < 0 || pl > MaxPieceLength {
 		return nil, fmt.Errorf("create torrent: piece length %d out of range 1..%d", pl, MaxPieceLength)
 	}
+	if n := total / pl; n > MaxSize/HashSize {
+		return nil, fmt.Errorf("create torrent: %w: %d pieces of %d bytes would not fit in %d bytes of metainfo; use a larger piece length",
+			ErrTooLarge, n, pl, MaxSize)
+	}
 	workers := cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

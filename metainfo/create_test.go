@@ -175,6 +175,12 @@ func TestCreateBadPieceLength(t *testing.T) {
 	}
 }
 
+func TestCreateTooManyPieces(t *testing.T) {
+	_, err := CreateFromReader(t.Context(), zeroReader{}, 1<<50, "huge", CreateConfig{PieceLength: 16 << 10})
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Contains(t, err.Error(), "use a larger piece length")
+}
+
 func TestCreateFromReaderMatchesCreate(t *testing.T) {
 	data := payload(7, 50_000)
 	root := writeTree(t, map[string][]byte{"p.bin": data})
