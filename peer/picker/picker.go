@@ -24,6 +24,10 @@ const DefaultBlockSize = 16 * 1024
 // fixed-size array (endgame duplicates).
 const maxPeersPerBlock = 4
 
+// maxBlocksPerPiece bounds the per-block state of one piece in progress (2 GiB pieces of 16 KiB
+// blocks, about 5 MiB of state).
+const maxBlocksPerPiece = 1 << 17
+
 // ErrGeometry is returned by Config.Validate for a piece count, piece length and total length
 // that do not describe one torrent.
 var ErrGeometry = errors.New("picker: inconsistent geometry")
@@ -77,6 +81,13 @@ func (c Config) Validate() error {
 	if want != int64(c.NumPieces) {
 		return fmt.Errorf("%w: %d bytes in pieces of %d need %d pieces, not %d",
 			ErrGeometry, c.TotalLength, c.PieceLength, want, c.NumPieces)
+	}
+	bs := int64(c.BlockSize)
+	if bs == 0 {
+		bs = DefaultBlockSize
+	}
+	if c.PieceLength/bs > maxBlocksPerPiece {
+		return fmt.Errorf("%w: pieces of %d bytes have over %d blocks of %d", ErrGeometry, c.PieceLength, maxBlocksPerPiece, bs)
 	}
 	if c.EndgameMaxPeers < 0 || c.EndgameMaxPeers > maxPeersPerBlock {
 		return fmt.Errorf("%w: endgame max peers %d not in [1,%d]", ErrGeometry, c.EndgameMaxPeers, maxPeersPerBlock)

@@ -26,6 +26,7 @@ func TestValidate(t *testing.T) {
 		{"piece over 4 GiB", Config{NumPieces: 1, PieceLength: 1 << 33, TotalLength: 1}, false},
 		{"negative pieces", Config{NumPieces: -1}, false},
 		{"endgame peers too many", Config{NumPieces: 1, PieceLength: 1, TotalLength: 1, EndgameMaxPeers: 5}, false},
+		{"too many blocks per piece", Config{NumPieces: 1, PieceLength: 1 << 20, TotalLength: 1, BlockSize: 1}, false},
 		{"huge length no overflow", Config{NumPieces: 2, PieceLength: 1 << 32, TotalLength: 1<<63 - 1}, false},
 	}
 	for _, tc := range tests {
@@ -316,4 +317,41 @@ func TestPartialFirst(t *testing.T) {
 		assert.Equal(t, []Block{blk(3, 1), blk(3, 2)}, p.Pick(2, 2))
 		checkInvariants(t, p)
 	})
+}
+
+func TestSeeds(t *testing.T) {
+	p := newTest(t, 4, 16*kib, 64*kib, func(c *Config) { c.RandomFirst = -1 })
+	p.PeerBitfield(1, full(4))
+	p.PeerBitfield(2, bf(4, 0, 1, 2))
+	assert.Equal(t, []int{2, 2, 2, 1}, []int{p.Availability(0), p.Availability(1), p.Availability(2), p.Availability(3)})
+	assert.Equal(t, 1, p.seeds)
+	assert.Nil(t, p.Pick(3, 1), "unknown peer")
+	assert.Equal(t, 3, p.Pick(1, 1)[0].Piece, "the piece only the seed has is rarest")
+	p.PeerHave(2, 3) // peer 2 completes: becomes a seed
+	assert.Equal(t, 2, p.seeds)
+	assert.Equal(t, 2, p.Availability(3))
+	checkInvariants(t, p)
+	p.PeerBitfield(2, bf(4, 0)) // replaced by a partial bitfield
+	assert.Equal(t, 1, p.seeds)
+	assert.Equal(t, 2, p.Availability(0))
+	checkInvariants(t, p)
+	p.PeerGone(1) // the last seed leaves: pieces 1-3 are nowhere
+	assert.Equal(t, 0, p.Availability(1))
+	assert.Equal(t, 1, p.Stats().Unrequested, "only piece 0 (peer 2 has it) counts; piece 3 was released")
+	assert.Equal(t, 0, p.Stats().InProgress)
+	checkInvariants(t, p)
+}
+
+func TestSeedsAndEndgame(t *testing.T) {
+	p := newTest(t, 2, 16*kib, 32*kib)
+	p.PeerBitfield(1, full(2))
+	p.PeerBitfield(2, bf(2, 0))
+	require.Len(t, p.Pick(2, 5), 1)
+	assert.False(t, p.InEndgame(), "the seed still offers piece 1")
+	require.Len(t, p.Pick(1, 1), 1)
+	assert.True(t, p.InEndgame())
+	p.PeerGone(1)
+	assert.True(t, p.InEndgame(), "piece 1 is released and nobody has it")
+	assert.Equal(t, 0, p.Stats().Unrequested)
+	checkInvariants(t, p)
 }
