@@ -1,5 +1,7 @@
 /*
-Package choke is BitTorrent's choker: which peers we upload to.
+Package choke is BitTorrent's choker: which peers we upload to. It is a pure function of
+a snapshot of the peers, the previous State, now and an injected *rand.Rand: no goroutines,
+no I/O, no clock, no logging.
 
 # Algorithm
 
@@ -18,7 +20,9 @@ snubbed or not. It rotates every OptimisticInterval (30 s, so every third round)
 connected for less than NewPeerWindow (60 s) is NewPeerWeight (3) times as likely to be drawn,
 since a newcomer has nothing to trade yet. This is how newcomers get their first pieces and
 how we discover better partners: an optimistic peer that reciprocates well wins a regular
-slot at the next round (and a new optimistic peer is drawn).
+slot at the next round. When the holder wins a regular slot, leaves or loses interest, a new
+peer is drawn at once for the rest of the turn: the 30 s schedule never restarts, so a peer
+that is never promoted (a free-rider) does not hold the slot longer than one that is.
 
 Seeding. Nobody uploads to a seed, so rates received mean nothing and nobody is snubbed.
 SeedFastestUpload ranks by the rate we send to each peer (Peer.UpRate), with the same
