@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/netip"
 
 	"github.com/swarm-bt/swarm/peer"
@@ -22,8 +23,9 @@ var _ peer.Announcer = (*trackerAnnouncer)(nil)
 
 // newAnnouncer returns an announcer for the BEP 12 tiers of a torrent (metainfo's Trackers()).
 // rng shuffles the tiers; nil means a random seed.
-func newAnnouncer(tiers [][]string, logger *slog.Logger, rng *rand.Rand) (*trackerAnnouncer, error) {
-	c, err := tracker.NewClient(tracker.ClientConfig{Tiers: tiers, Logger: logger, Rand: rng, UserAgent: "swarm/0.1"})
+// hc sends the requests; nil means the client's default.
+func newAnnouncer(tiers [][]string, logger *slog.Logger, rng *rand.Rand, hc *http.Client) (*trackerAnnouncer, error) {
+	c, err := tracker.NewClient(tracker.ClientConfig{Tiers: tiers, Logger: logger, Rand: rng, UserAgent: "swarm/0.1", HTTPClient: hc})
 	if err != nil {
 		return nil, fmt.Errorf("new announcer: %w", err)
 	}

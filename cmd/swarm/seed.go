@@ -1,18 +1,24 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 )
 
-// newSeedCmd is a placeholder until its package lands.
 func newSeedCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "seed",
-		Short: "not implemented yet",
+	f := &sessionFlags{seed: true}
+	cmd := &cobra.Command{
+		Use:   "seed FILE.torrent [-d DIR]",
+		Short: "Check the content at DIR/<name> and seed it until stopped",
+		Long: `Check the content at DIR/<name> (DIR defaults to the current folder) against the torrent,
+then seed it until stopped with Ctrl-C. Missing or damaged pieces are downloaded from the
+swarm first, so a partial copy becomes a full seed.`,
+		Example: `  swarm seed album.torrent -d ~/Music
+  swarm seed big.torrent --up-rate 1MiB/s --port 51413`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return errors.New("seed: not implemented yet")
+			return runSession(cmd.Context(), a, args[0], f)
 		},
 	}
+	f.register(cmd)
+	return cmd
 }

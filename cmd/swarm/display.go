@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/swarm-bt/swarm/metainfo"
+	"github.com/swarm-bt/swarm/peer"
+)
+
+// isTerminal reports whether w is an interactive terminal, where a live bar makes sense;
+// elsewhere (pipes, CI logs) we print a plain line every few seconds instead.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newBar returns a byte-counting progress bar on stderr, or nil when there is no terminal or
+// the user asked for quiet.
+func (a *app) newBar(total int64, desc string, quiet bool) *progressbar.ProgressBar {
+	if quiet || !isTerminal(a.stderr) {
+		return nil
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionShowDescriptionAtLineEnd(),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+	)
+}
+
+// checkBar shows the resume check on long checks.
+type checkBar struct {
+	bar *progressbar.ProgressBar
+}
+
+func newCheckBar(a *app, pieces int, quiet bool) *checkBar {
+	b := a.newBar(int64(pieces), "checking", quiet)
+	if b != nil {
+		// Pieces, not bytes.
+		progressbar.OptionShowBytes(false)(b)
+		progressbar.OptionShowCount()(b)
+	}
+	return &checkBar{bar: b}
+}
+
+func (c *checkBar) set(checked int) {
+	if c.bar != nil {
+		_ = c.bar.Set(checked)
+	}
+}
+
+func (c *checkBar) done() {
+	if c.bar != nil {
+		_ = c.bar.Clear()
+	}
+}
+
+// sessionDisplay shows a download's live progress: percent, rates, peers and ETA.
+type sessionDisplay struct {
+	a         *app
+	mi        *metainfo.MetaInfo
+	bar       *progressbar.ProgressBar
+	quiet     bool
+	lastPlain time.Time
+}
+
+func newSessionDisplay(a *app, mi *metainfo.MetaInfo, quiet bool) *sessionDisplay {
+	return &sessionDisplay{a: a, mi: mi, quiet: quiet, bar: a.newBar(mi.Info.TotalLength(), mi.Info.Name, quiet)}
+}
+
+func (d *sessionDisplay) update(st peer.Stats) {
+	done := d.mi.Info.TotalLength() - st.Left
+	line := statusLine(st)
+	if d.bar != nil {
+		d.bar.Describe(line)
+		_ = d.bar.Set64(done)
+		return
+	}
+	if d.quiet || time.Since(d.lastPlain) < 5*time.Second {
+		return
+	}
+	d.lastPlain = time.Now()
+	fmt.Fprintf(d.a.stderr, "%s: %5.1f%% %s\n", d.mi.Info.Name, percent(done, d.mi.Info.TotalLength()), line)
+}
+
+func (d *sessionDisplay) finish(st peer.Stats) {
+	if d.bar != nil {
+		_ = d.bar.Clear()
+	}
+	done := d.mi.Info.TotalLength() - st.Left
+	state := "incomplete"
+	if st.Left == 0 {
+		state = "complete"
+	}
+	fmt.Fprintf(d.a.stdout, "%s: %s, %d/%d pieces (%.1f%%), downloaded %s, uploaded %s\n",
+		d.mi.Info.Name, state, st.Have, st.NumPieces, percent(done, d.mi.Info.TotalLength()),
+		humanBytes(st.Downloaded), humanBytes(st.Uploaded))
+}
+
+func statusLine(st peer.Stats) string {
+	eta := "-"
+	if st.Left > 0 && st.DownRate > 0 {
+		eta = (time.Duration(float64(st.Left)/st.DownRate) * time.Second).Round(time.Second).String()
+	}
+	if st.Left == 0 {
+		eta = "seeding"
+	}
+	return fmt.Sprintf("down %s/s up %s/s peers %d eta %s",
+		humanBytes(int64(st.DownRate)), humanBytes(int64(st.UpRate)), len(st.Peers), eta)
+}
+
+func percent(done, total int64) float64 {
+	if total == 0 {
+		return 100
+	}
+	return 100 * float64(done) / float64(total)
+}
+
+// humanBytes prints a size in IEC units, as rates are shown by most clients.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// sessionStats is the --stats JSON summary.
+type sessionStats struct {
+	Name       string  `json:"name"`
+	InfoHash   string  `json:"info_hash"`
+	Size       int64   `json:"size"`
+	Complete   bool    `json:"complete"`
+	Downloaded int64   `json:"downloaded"`
+	Uploaded   int64   `json:"uploaded"`
+	Pieces     int     `json:"pieces"`
+	Have       int     `json:"have"`
+	Seconds    float64 `json:"seconds"`
+}
+
+func (s *session) writeStats(st peer.Stats) error {
+	if s.flags.statsFile == "" {
+		return nil
+	}
+	out := struct {
+		Torrents []sessionStats `json:"torrents"`
+	}{[]sessionStats{{
+		Name: s.mi.Info.Name, InfoHash: s.mi.InfoHash.String(), Size: s.mi.Info.TotalLength(),
+		Complete: st.Left == 0, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
+		Pieces: st.NumPieces, Have: st.Have, Seconds: time.Since(s.start).Seconds(),
+	}}}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode stats: %w", err)
+	}
+	if err := os.WriteFile(s.flags.statsFile, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write stats: %w", err)
+	}
+	return nil
+}
