@@ -286,7 +286,6 @@ func parsePeerAddrs(in []string) ([]netip.AddrPort, error) {
 	return out, nil
 }
 
-
 // newTrackerAnnouncer announces to the torrent's tiers from the bind address, so the tracker
 // records the address that our listener and dials use.
 func newTrackerAnnouncer(tiers [][]string, bind string, logger *slog.Logger) (peer.Announcer, error) {
