@@ -129,7 +129,7 @@ func TestNewcomersFavoured(t *testing.T) {
 	}
 	rng := newRNG(6)
 	counts := map[PeerID]int{}
-	const trials = 40000
+	const trials = 20000
 	for range trials {
 		d, _ := Decide(Config{}, peers, State{}, now, false, rng)
 		counts[d.Optimistic]++
@@ -156,7 +156,7 @@ func TestNewcomerWindowEnds(t *testing.T) {
 	peers = append(peers, young, old)
 	rng := newRNG(8)
 	counts := map[PeerID]int{}
-	for range 20000 {
+	for range 10000 {
 		d, _ := Decide(Config{}, peers, State{}, now, false, rng)
 		counts[d.Optimistic]++
 	}
