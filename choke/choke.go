@@ -48,7 +48,7 @@ type Config struct {
 	OptimisticInterval time.Duration // rotation of the optimistic slot; default 30 s
 	SnubTimeout        time.Duration // unchoked without a block this long = snubbed; default 60 s
 	NewPeerWindow      time.Duration // peers younger than this are 3x as likely optimistic; default 60 s
-	SeedPolicy         SeedPolicy
+	SeedPolicy         SeedPolicy    // how a seed ranks peers; default SeedFastestUpload
 	// Hysteresis is the margin by which a challenger's rate must beat a peer that holds a
 	// regular slot to take it (0.1 = 10 %), so near-equal rates do not flap. Default 0.1;
 	// negative disables it (exact ties still favour the holder).

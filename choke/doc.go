@@ -9,7 +9,8 @@ Leeching (tit-for-tat). Every Interval (10 s) a full round ranks the interested 
 not snubbing us by the rate they send to us (Peer.DownRate) and unchokes the best Slots (4).
 A peer is snubbed when it has sent no block for SnubTimeout (60 s), counted from
 Peer.LastBlockAt or, if it never sent one, from Peer.ConnectedAt; it can then only get the
-optimistic slot. A peer holding a regular slot counts its rate Hysteresis (10 %) higher and
+optimistic slot. As in mainline this holds whether or not we want its pieces: a peer with
+nothing for us cannot reciprocate either. A peer holding a regular slot counts its rate Hysteresis (10 %) higher and
 wins exact ties, so equal peers do not swap slots round after round; other ties are broken by
 the rng. If fewer than Slots peers qualify, the slots stay free: uninterested peers never
 hold a slot (they are choked, as they request nothing), which follows mainline, where only
