@@ -3,7 +3,9 @@ package picker
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/swarm-bt/swarm/peer/bitfield"
 )
@@ -13,6 +15,39 @@ const (
 	benchPeers  = 50
 	benchPiece  = 256 * kib // 16 blocks
 )
+
+// cpuMeter accumulates the benchmark thread's CPU time while running, and reports it per op.
+type cpuMeter struct {
+	b       *testing.B
+	start   time.Duration
+	total   time.Duration
+	running bool
+}
+
+// meter pins the benchmark to its thread and starts measuring CPU time.
+func meter(b *testing.B) *cpuMeter {
+	runtime.LockOSThread()
+	b.Cleanup(runtime.UnlockOSThread)
+	m := &cpuMeter{b: b}
+	m.resume()
+	return m
+}
+
+func (m *cpuMeter) pause() {
+	m.b.StopTimer()
+	m.total += threadCPU() - m.start
+}
+
+func (m *cpuMeter) resume() {
+	m.start = threadCPU()
+	m.b.StartTimer()
+}
+
+// report records cpu-ns/op for ops iterations; call it after the loop.
+func (m *cpuMeter) report(ops int) {
+	m.pause()
+	m.b.ReportMetric(float64(m.total.Nanoseconds())/float64(max(ops, 1)), "cpu-ns/op")
+}
 
 // benchPicker is a picker over 40,000 pieces of 256 KiB with 50 peers whose bitfields have
 // the given density; the first seeds peers are seeds.
@@ -41,21 +76,24 @@ func BenchmarkPick(b *testing.B) {
 		b.Run(fmt.Sprintf("steady/density=%.2f", density), func(b *testing.B) {
 			p, _ := benchPicker(b, density, 0)
 			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
+			m, i := meter(b), 0
+			for ; b.Loop(); i++ {
 				id := PeerID(i % benchPeers)
 				for _, blk := range p.Pick(id, 16) {
 					p.Release(id, blk)
 				}
 			}
+			m.report(i)
 		})
 		b.Run(fmt.Sprintf("download/density=%.2f", density), func(b *testing.B) {
 			p, _ := benchPicker(b, density, 1)
 			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
+			m, i := meter(b), 0
+			for ; b.Loop(); i++ {
 				if p.Done() {
-					b.StopTimer()
+					m.pause()
 					p, _ = benchPicker(b, density, 1)
-					b.StartTimer()
+					m.resume()
 				}
 				id := PeerID(i % benchPeers)
 				for _, blk := range p.Pick(id, 16) {
@@ -64,6 +102,7 @@ func BenchmarkPick(b *testing.B) {
 					}
 				}
 			}
+			m.report(i)
 		})
 	}
 }
@@ -75,13 +114,15 @@ func BenchmarkPickNew(b *testing.B) {
 		b.Run(fmt.Sprintf("density=%.2f", density), func(b *testing.B) {
 			p, _ := benchPicker(b, density, 1)
 			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
+			m, i := meter(b), 0
+			for ; b.Loop(); i++ {
 				if len(p.Pick(PeerID(i%benchPeers), 16)) == 0 || p.InEndgame() {
-					b.StopTimer()
+					m.pause()
 					p, _ = benchPicker(b, density, 1)
-					b.StartTimer()
+					m.resume()
 				}
 			}
+			m.report(i)
 		})
 	}
 }
@@ -95,7 +136,8 @@ func BenchmarkRefill(b *testing.B) {
 		queues[id] = p.Pick(PeerID(id), 16)
 	}
 	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
+	m, i := meter(b), 0
+	for ; b.Loop(); i++ {
 		id := PeerID(i % benchPeers)
 		if q := queues[id]; len(q) > 0 {
 			if _, done, _ := p.Received(id, q[0]); done {
@@ -104,22 +146,25 @@ func BenchmarkRefill(b *testing.B) {
 			queues[id] = append(q[1:], p.Pick(id, 1)...)
 		}
 		if p.Done() {
-			b.StopTimer()
+			m.pause()
 			p, _ = benchPicker(b, 0.5, 1)
 			for id := range queues {
 				queues[id] = p.Pick(PeerID(id), 16)
 			}
-			b.StartTimer()
+			m.resume()
 		}
 	}
+	m.report(i)
 }
 
 // BenchmarkPeerBitfield measures a peer arriving with a half-full bitfield and leaving.
 func BenchmarkPeerBitfield(b *testing.B) {
 	p, bfs := benchPicker(b, 0.5, 0)
 	b.ReportAllocs()
-	for b.Loop() {
+	m, i := meter(b), 0
+	for ; b.Loop(); i++ {
 		p.PeerGone(7)
 		p.PeerBitfield(7, bfs[7])
 	}
+	m.report(i)
 }
