@@ -19,22 +19,23 @@ var (
 )
 
 func (s *Server) handleAnnounce(w http.ResponseWriter, r *http.Request) {
-	bp := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(bp)
+	rb := s.bufs.Get().(*replyBuf)
+	defer s.bufs.Put(rb)
 	now := s.cfg.Now()
-	b, ev, err := s.announce(r, (*bp)[:0], now)
+	b, ev, err := s.announce(r, rb, now)
 	if err != nil {
-		b = s.failure(r.Context(), (*bp)[:0], "announce", err)
+		b = s.failure(r.Context(), rb.b[:0], "announce", err)
 	} else {
 		s.metrics.announces[ev].Inc()
 	}
 	writeBencode(w, b)
-	*bp = b
+	rb.b = b
 	s.metrics.announceSeconds.Observe(s.cfg.Now().Sub(now).Seconds())
 }
 
 // announce validates and records one announce and appends the reply to b.
-func (s *Server) announce(r *http.Request, b []byte, now time.Time) ([]byte, Event, error) {
+func (s *Server) announce(r *http.Request, rb *replyBuf, now time.Time) ([]byte, Event, error) {
+	b := rb.b[:0]
 	q, err := parseAnnounce(r.URL.RawQuery)
 	if err != nil {
 		return b, 0, err
@@ -53,17 +54,24 @@ func (s *Server) announce(r *http.Request, b []byte, now time.Time) ([]byte, Eve
 		Interval: s.cfg.Interval, MinInterval: s.cfg.MinInterval,
 		Compact: q.Compact, NoPeerID: q.NoPeerID, IPv6: ip.Is6(),
 	}
-	if q.Event == EventStopped {
-		reply.Counts = s.store.Remove(q.InfoHash, q.PeerID)
-		return reply.appendTo(b), q.Event, nil
-	}
 	req := PutRequest{
 		InfoHash: q.InfoHash,
 		Peer:     Peer{ID: q.PeerID, Addr: netip.AddrPortFrom(ip, q.Port)},
 		Seeder:   q.Left == 0, Completed: q.Event == EventCompleted,
 		Now: now, NumWant: q.NumWant,
 	}
-	reply.Peers, reply.Counts, err = s.store.Put(req, make([]Peer, 0, q.NumWant))
+	if q.Event == EventStopped {
+		if req.Seeder {
+			// Record the final state first so that a download finished since the last
+			// announce is counted before the peer goes.
+			req.NumWant = 0
+			_, _, _ = s.store.Put(req, nil)
+		}
+		reply.Counts = s.store.Remove(q.InfoHash, q.PeerID)
+		return reply.appendTo(b), q.Event, nil
+	}
+	reply.Peers, reply.Counts, err = s.store.Put(req, rb.peers[:0])
+	rb.peers = reply.Peers
 	switch {
 	case errors.Is(err, ErrTooManySwarms):
 		return b, 0, errFull

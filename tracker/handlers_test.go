@@ -99,6 +99,9 @@ func TestAnnounceCompletedOnceAndStopped(t *testing.T) {
 	assert.Equal(t, 1, r.Downloaded)
 	r = announce(t, s, ann{hash: h, peer: 3, left: 10})
 	assert.Len(t, compactPeers(t, r.Peers), 1, "a stopped peer is not handed out")
+	r = announce(t, s, ann{hash: h, peer: 3, left: 0, event: "stopped"})
+	assert.Equal(t, 2, r.Downloaded, "a leecher stopping with left=0 finished its download")
+	assert.Equal(t, 1, r.Incomplete)
 }
 
 func TestAnnounceNumWant(t *testing.T) {

@@ -13,16 +13,16 @@ var errNoFullScrape = &ClientError{Reason: "full scrape is disabled: name info_h
 // handleScrape answers BEP 48 scrapes. Unknown swarms are reported with zero counts, as
 // opentracker does, so a client can tell "no peers" from "no answer".
 func (s *Server) handleScrape(w http.ResponseWriter, r *http.Request) {
-	bp := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(bp)
-	b, err := s.scrape(r, (*bp)[:0])
+	rb := s.bufs.Get().(*replyBuf)
+	defer s.bufs.Put(rb)
+	b, err := s.scrape(r, rb.b[:0])
 	if err != nil {
-		b = s.failure(r.Context(), (*bp)[:0], "scrape", err)
+		b = s.failure(r.Context(), rb.b[:0], "scrape", err)
 	} else {
 		s.metrics.scrapes.Inc()
 	}
 	writeBencode(w, b)
-	*bp = b
+	rb.b = b
 }
 
 func (s *Server) scrape(r *http.Request, b []byte) ([]byte, error) {

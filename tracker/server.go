@@ -61,7 +61,13 @@ type Server struct {
 	limiter *ipLimiter
 	metrics *metrics
 	handler http.Handler
-	bufs    sync.Pool
+	bufs    sync.Pool // of *replyBuf
+}
+
+// replyBuf is the per-request scratch space, pooled so that an announce allocates little.
+type replyBuf struct {
+	b     []byte
+	peers []Peer
 }
 
 // New returns a server for cfg.
@@ -84,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("tracker: register metrics: %w", err)
 	}
 	s.metrics = m
-	s.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	s.bufs.New = func() any { return &replyBuf{b: make([]byte, 0, 1024), peers: make([]Peer, 0, defaultNumWant)} }
 	s.handler = s.routes()
 	return s, nil
 }

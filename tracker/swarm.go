@@ -56,7 +56,10 @@ func (sw *swarm) put(req PutRequest, maxPeers int) (int, error) {
 	} else if maxPeers > 0 && len(sw.seeders)+len(sw.leechers) >= maxPeers {
 		return 0, ErrSwarmFull
 	}
-	if req.Completed && !rec.completed {
+	// A download counts once per peer: on event=completed, or when a peer known as a leecher
+	// reports left=0 (aria2 with --seed-time=0 goes straight to stopped, skipping completed).
+	finished := req.Completed || known && loc&seederBit == 0 && req.Seeder
+	if finished && !rec.completed {
 		rec.completed = true
 		sw.downloaded++
 	}

@@ -80,7 +80,7 @@ func testReannounce(t *testing.T, s tracker.Store) {
 	put(t, s, 1, 1, false, t0, 0)
 	put(t, s, 1, 1, false, t0, 0)
 	_, c := put(t, s, 1, 1, true, t0, 0)
-	assert.Equal(t, tracker.Counts{Complete: 1}, c)
+	assert.Equal(t, tracker.Counts{Complete: 1, Downloaded: 1}, c, "moved to seeders")
 	_, peers := s.Len()
 	assert.Equal(t, 1, peers)
 	moved := netip.MustParseAddrPort("10.9.9.9:7000")
@@ -102,6 +102,13 @@ func testCompletedOnce(t *testing.T, s tracker.Store) {
 	}
 	c, _ := s.Scrape(Hash(1))
 	assert.Equal(t, tracker.Counts{Complete: 1, Downloaded: 1}, c)
+
+	put(t, s, 2, 1, false, t0, 0)
+	put(t, s, 2, 1, true, t0, 0)
+	_, c = put(t, s, 2, 1, true, t0, 0)
+	assert.Equal(t, tracker.Counts{Complete: 1, Downloaded: 1}, c, "a leecher turning seeder is a download")
+	_, c = put(t, s, 2, 2, true, t0, 0)
+	assert.Equal(t, 1, c.Downloaded, "a peer that arrives as a seeder is not")
 }
 
 func testRemove(t *testing.T, s tracker.Store) {

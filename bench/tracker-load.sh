@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Tracker load benchmark: `swarm tracker` and opentracker side by side in one run, on
+# loopback, with wrk (2 threads, 64 connections, 20 s each) announcing random peer ids over
+# 1,024 info-hashes (bench/tracker-announce.lua). opentracker (Debian's whitelist build) gets
+# the same 1,024 hashes as its whitelist. Prints requests/s, p99 latency and the ratio.
+#
+# Usage: bench/tracker-load.sh [duration, default 20s]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR=${1:-20s}
+for tool in wrk opentracker curl python3; do
+  command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
+done
+
+T=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+go build -o "$T/swarm" ./cmd/swarm
+python3 -c 'import os; print("\n".join(os.urandom(20).hex() for _ in range(1024)))' >"$T/hashes.txt"
+mkdir -p "$T/ot"
+cp "$T/hashes.txt" "$T/ot/whitelist"
+
+SWARM_PORT=16969 OT_PORT=16970
+"$T/swarm" tracker --listen 127.0.0.1:$SWARM_PORT --log-level error >"$T/swarm.log" 2>&1 &
+PIDS+=($!)
+# -w is relative to the -d folder opentracker chroots into.
+opentracker -i 127.0.0.1 -p $OT_PORT -P $OT_PORT -d "$T/ot" -w whitelist >"$T/ot.log" 2>&1 &
+PIDS+=($!)
+
+first=$(head -1 "$T/hashes.txt" | sed 's/../%&/g')
+probe="/announce?info_hash=$first&peer_id=-PR0001-000000000000&port=1&uploaded=0&downloaded=0&left=1&compact=1"
+for port in $SWARM_PORT $OT_PORT; do
+  for _ in $(seq 50); do
+    curl -fs "http://127.0.0.1:$port$probe" -o "$T/probe" && break
+    sleep 0.1
+  done
+  if grep -q "failure" "$T/probe"; then
+    echo "tracker on $port refused the probe: $(cat "$T/probe")" >&2
+    exit 1
+  fi
+done
+
+bench() { # name port
+  echo "== $1"
+  HASHES="$T/hashes.txt" wrk -t2 -c64 -d"$DUR" --latency -s bench/tracker-announce.lua \
+    "http://127.0.0.1:$2" | tee "$T/$1.out"
+}
+bench swarm $SWARM_PORT
+bench opentracker $OT_PORT
+
+rps() { awk '/^Requests\/sec/ {print $2}' "$T/$1.out"; }
+p99() { awk '$1 == "99%" {print $2}' "$T/$1.out"; }
+rss=$(awk '/VmRSS/ {print $2, $3}' "/proc/${PIDS[0]}/status")
+peers=$(curl -fs "http://127.0.0.1:$SWARM_PORT/stats?format=json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["peers"], "peers in", d["swarms"], "swarms")')
+echo
+echo "swarm tracker: $(rps swarm) announces/s, p99 $(p99 swarm); RSS $rss holding $peers"
+echo "opentracker:   $(rps opentracker) announces/s, p99 $(p99 opentracker)"
+python3 -c "print('ratio swarm/opentracker: %.2fx' % ($(rps swarm)/$(rps opentracker)))"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared; figures are indicative)"
