@@ -93,9 +93,10 @@ func (p *proc) wait(ctx context.Context) error {
 
 var dumpMu sync.Mutex
 
-// dumpIfFailed prints the last lines of the log when the test failed.
+// dumpIfFailed prints the last lines of the log when the test failed, or always with
+// SWARM_INTEROP_LOGS=1.
 func (p *proc) dumpIfFailed(t *testing.T) {
-	if !t.Failed() {
+	if !t.Failed() && os.Getenv("SWARM_INTEROP_LOGS") != "1" {
 		return
 	}
 	dumpMu.Lock()

@@ -9,7 +9,7 @@ import (
 // swarm's own roles run the binary TestMain built, as users run it.
 
 func swarmArgs(cmd string, tf *torrentFile, dir string, h host) []string {
-	return []string{env.swarm, "--log-level=debug", cmd, tf.Path, "-d", dir,
+	return []string{env.swarm, "--log-level=debug", cmd, "-q", tf.Path, "-d", dir,
 		"--bind", h.IP, "--port", fmt.Sprint(h.Port)}
 }
 
