@@ -24,8 +24,8 @@ func TestFaultSeederLeavesMidDownload(t *testing.T) {
 		tor, err := peertest.NewTorrent("leaves.bin", 2<<20, 32<<10, 50)
 		require.NoError(t, err)
 		nw, tr := peertest.NewNetwork(), peertest.NewTracker()
-		fast := hNode(t, nw, tor, peertest.Options{Announcer: tr, Seed: true, Configure: configure(uploadLimit(512<<10))})
-		slow := hNode(t, nw, tor, peertest.Options{Announcer: tr, Seed: true, Configure: configure(uploadLimit(128<<10))})
+		fast := hNode(t, nw, tor, peertest.Options{Announcer: tr, Seed: true, Configure: configure(uploadLimit(512 << 10))})
+		slow := hNode(t, nw, tor, peertest.Options{Announcer: tr, Seed: true, Configure: configure(uploadLimit(128 << 10))})
 		leecher := hNode(t, nw, tor, peertest.Options{Announcer: tr})
 		quarter := tor.Info.NumPieces() / 4
 		require.True(t, poll(time.Minute, func() bool { return leecher.Swarm.Stats().Have >= quarter }))
@@ -100,7 +100,7 @@ func TestFaultAllPeersLeaveNewOneFromTracker(t *testing.T) {
 		require.NoError(t, err)
 		nw, tr := peertest.NewNetwork(), peertest.NewTracker()
 		tr.Interval = time.Hour // only an early announce can find the new seeder in time
-		first := hNode(t, nw, tor, peertest.Options{Announcer: tr, Seed: true, Configure: configure(uploadLimit(512<<10))})
+		first := hNode(t, nw, tor, peertest.Options{Announcer: tr, Seed: true, Configure: configure(uploadLimit(512 << 10))})
 		leecher := hNode(t, nw, tor, peertest.Options{Announcer: tr})
 		require.True(t, poll(time.Minute, func() bool { return leecher.Swarm.Stats().Have >= tor.Info.NumPieces()/4 }))
 		require.NoError(t, first.Stop())
@@ -162,7 +162,7 @@ func TestFaultTrackerDownThenBack(t *testing.T) {
 		tor, err := peertest.NewTorrent("tracker.bin", 2<<20, 32<<10, 53)
 		require.NoError(t, err)
 		nw, tr := peertest.NewNetwork(), peertest.NewTracker()
-		seeder := hNode(t, nw, tor, peertest.Options{Seed: true, Configure: configure(uploadLimit(64<<10))})
+		seeder := hNode(t, nw, tor, peertest.Options{Seed: true, Configure: configure(uploadLimit(64 << 10))})
 		ann := &faultAnnouncer{inner: tr, down: errors.New("dial tcp 127.0.0.1:6969: connection refused")}
 		logs := newRecorder()
 		leecher := hNode(t, nw, tor, peertest.Options{Announcer: ann, Logger: logs.logger(), Configure: configure(func(c *peer.Config) {
