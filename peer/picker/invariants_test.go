@@ -3,6 +3,7 @@ package picker
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -147,52 +148,63 @@ func checkPartials(p *Picker) error {
 		if pt.slot != slot || p.parts[pt.piece] != pt || p.have.Has(int(pt.piece)) {
 			return fmt.Errorf("partial %d slot %d/%d or verified", pt.piece, pt.slot, slot)
 		}
-		var unreq, out, recv, reqs int
-		for j, b := range pt.blocks {
-			reqs += int(b.n)
-			switch {
-			case b.received:
-				recv++
-			case b.n > 0:
-				out++
-			default:
-				unreq++
-				if j < pt.next {
-					return fmt.Errorf("piece %d block %d unrequested before next %d", pt.piece, j, pt.next)
-				}
-			}
-			if b.received && b.n != 0 || int(b.n) > p.maxDup {
-				return fmt.Errorf("piece %d block %d: %d requesters, received %v", pt.piece, j, b.n, b.received)
-			}
-			for k, id := range b.by[:b.n] {
-				if p.peers[id] == nil {
-					return fmt.Errorf("piece %d block %d outstanding to gone peer %d", pt.piece, j, id)
-				}
-				for _, other := range b.by[:k] {
-					if other == id {
-						return fmt.Errorf("piece %d block %d requested twice from %d", pt.piece, j, id)
-					}
-				}
-				if pending[id] == nil {
-					pending[id] = map[int32]int32{}
-				}
-				pending[id][pt.piece]++
-			}
+		if err := checkPartial(p, pt, pending); err != nil {
+			return err
 		}
-		if unreq != pt.unreq || out != pt.outstanding || recv != pt.received || reqs != pt.reqs {
-			return fmt.Errorf("piece %d counts %d/%d/%d, recomputed %d/%d/%d", pt.piece, pt.unreq, pt.outstanding, pt.received, unreq, out, recv)
-		}
-		if out == 0 && recv == 0 {
-			return fmt.Errorf("piece %d in progress with nothing requested or received", pt.piece)
-		}
-		if unreq > 0 {
+		if pt.unreq > 0 {
 			open++
 		}
-		inflight += out
+		inflight += pt.outstanding
 	}
 	if len(p.parts) != len(p.active) || open != p.open || inflight != p.inflight {
 		return fmt.Errorf("%d parts, %d active, open %d/%d, inflight %d/%d", len(p.parts), len(p.active), p.open, open, p.inflight, inflight)
 	}
+	return checkPending(p, pending)
+}
+
+// checkPartial recounts the blocks of pt and adds its requests to pending.
+func checkPartial(p *Picker, pt *partial, pending map[PeerID]map[int32]int32) error {
+	var unreq, out, recv, reqs int
+	for j, b := range pt.blocks {
+		reqs += int(b.n)
+		switch {
+		case b.received:
+			recv++
+		case b.n > 0:
+			out++
+		case j < pt.next:
+			return fmt.Errorf("piece %d block %d unrequested before next %d", pt.piece, j, pt.next)
+		default:
+			unreq++
+		}
+		if b.received && b.n != 0 || int(b.n) > p.maxDup {
+			return fmt.Errorf("piece %d block %d: %d requesters, received %v", pt.piece, j, b.n, b.received)
+		}
+		for k, id := range b.by[:b.n] {
+			if p.peers[id] == nil {
+				return fmt.Errorf("piece %d block %d outstanding to gone peer %d", pt.piece, j, id)
+			}
+			if slices.Contains(b.by[:k], id) {
+				return fmt.Errorf("piece %d block %d requested twice from %d", pt.piece, j, id)
+			}
+			if pending[id] == nil {
+				pending[id] = map[int32]int32{}
+			}
+			pending[id][pt.piece]++
+		}
+	}
+	if unreq != pt.unreq || out != pt.outstanding || recv != pt.received || reqs != pt.reqs {
+		return fmt.Errorf("piece %d counts %d/%d/%d/%d, recomputed %d/%d/%d/%d", pt.piece,
+			pt.unreq, pt.outstanding, pt.received, pt.reqs, unreq, out, recv, reqs)
+	}
+	if out == 0 && recv == 0 {
+		return fmt.Errorf("piece %d in progress with nothing requested or received", pt.piece)
+	}
+	return nil
+}
+
+// checkPending compares each peer's outstanding counts with those recounted from the blocks.
+func checkPending(p *Picker, pending map[PeerID]map[int32]int32) error {
 	for id, ps := range p.peers {
 		total := 0
 		for i, c := range ps.pending {

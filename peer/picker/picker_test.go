@@ -1,6 +1,8 @@
 package picker
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -193,67 +195,122 @@ func TestRarestAfterChanges(t *testing.T) {
 	checkInvariants(t, p)
 }
 
+// rangeBF is a bitfield of n pieces with pieces [lo, hi) set.
+func rangeBF(n, lo, hi int) bitfield.Bitfield {
+	b := bitfield.New(n)
+	for i := lo; i < hi; i++ {
+		b.Set(i)
+	}
+	return b
+}
+
+// assertUniform checks that counts, over trials draws, cover exactly want and pass a
+// chi-square test at about five standard deviations.
+func assertUniform(t *testing.T, want []int, counts map[int]int, trials int) {
+	t.Helper()
+	require.Len(t, counts, len(want), "picks %v", counts)
+	exp := float64(trials) / float64(len(want))
+	chi2 := 0.0
+	for _, i := range want {
+		d := float64(counts[i]) - exp
+		chi2 += d * d / exp
+	}
+	df := float64(len(want) - 1)
+	assert.Less(t, chi2, df+5*math.Sqrt(2*df), "chi-square of %v", counts)
+}
+
+// TestRandomTies checks the first pick is uniform among the rarest pieces, both through the
+// rarity index (64 pieces, peers with many candidates) and through the bitfield walk (8 pieces).
 func TestRandomTies(t *testing.T) {
 	tests := []struct {
 		name  string
+		n     int
 		setup func(p *Picker)
-		want  []int // pieces among which the first pick is uniform
+		want  []int
 	}{
-		{"one seed", func(p *Picker) { p.PeerBitfield(1, full(8)) }, []int{0, 1, 2, 3, 4, 5, 6, 7}},
-		{"haves in order", func(p *Picker) {
-			for i := range 8 {
+		{"walk: one seed", 8, func(p *Picker) { p.PeerBitfield(1, full(8)) }, []int{0, 1, 2, 3, 4, 5, 6, 7}},
+		{"walk: haves in order", 8, func(p *Picker) {
+			for i := range 7 {
 				p.PeerHave(1, i)
 			}
-		}, []int{0, 1, 2, 3, 4, 5, 6, 7}},
-		{"rare subset", func(p *Picker) {
+		}, []int{0, 1, 2, 3, 4, 5, 6}},
+		{"walk: rare subset", 8, func(p *Picker) {
 			p.PeerBitfield(1, full(8))
 			p.PeerBitfield(2, bf(8, 0, 1, 2, 3, 7))
 			p.PeerGone(3)
 		}, []int{4, 5, 6}},
+		{"index: one seed", 64, func(p *Picker) { p.PeerBitfield(1, full(64)) }, rangeInts(0, 64)},
+		{"index: seed, rare subset", 64, func(p *Picker) {
+			p.PeerBitfield(1, full(64))
+			p.PeerBitfield(2, rangeBF(64, 4, 64))
+		}, []int{0, 1, 2, 3}},
+		{"index: haves in order", 64, func(p *Picker) {
+			for i := range 63 {
+				p.PeerHave(1, i)
+			}
+			for i := 4; i < 64; i++ {
+				p.PeerHave(2, i)
+			}
+		}, []int{0, 1, 2, 3}},
+		{"index: departure", 64, func(p *Picker) {
+			p.PeerBitfield(1, rangeBF(64, 0, 63))
+			p.PeerBitfield(2, rangeBF(64, 0, 63))
+			p.PeerBitfield(3, rangeBF(64, 4, 63))
+			p.PeerBitfield(4, rangeBF(64, 0, 4))
+			p.PeerGone(4)
+		}, []int{0, 1, 2, 3}},
 	}
-	const trials = 6000
+	const trials = 4000
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 7))
 			counts := map[int]int{}
 			for range trials {
-				p := New(Config{NumPieces: 8, PieceLength: 16 * kib, TotalLength: 128 * kib, RandomFirst: -1, Rand: rng}, bitfield.New(8))
+				p := New(Config{NumPieces: tc.n, PieceLength: 16 * kib, TotalLength: int64(tc.n) * 16 * kib,
+					RandomFirst: -1, Rand: rng}, bitfield.New(tc.n))
 				tc.setup(p)
+				require.Equal(t, tc.n <= 8, p.sparse(p.peers[1]), "path under test")
 				counts[p.Pick(1, 1)[0].Piece]++
 			}
-			require.Len(t, counts, len(tc.want))
-			exp := trials / len(tc.want)
-			for _, i := range tc.want {
-				assert.InDelta(t, exp, counts[i], float64(exp)*0.12, "piece %d picked %d times of %d", i, counts[i], trials)
-			}
+			assertUniform(t, tc.want, counts, trials)
 		})
 	}
 }
 
+func rangeInts(lo, hi int) []int {
+	var out []int
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
 func TestRandomFirst(t *testing.T) {
 	// piece 0 is the rarest; in the random phase the first pick is spread over all pieces
-	const trials = 2000
-	rng := rand.New(rand.NewPCG(3, 3))
-	counts := map[int]int{}
-	for range trials {
-		p := New(Config{NumPieces: 4, PieceLength: 16 * kib, TotalLength: 64 * kib, RandomFirst: 2, Rand: rng}, bitfield.New(4))
-		p.PeerBitfield(1, full(4))
-		p.PeerBitfield(2, bf(4, 1, 2, 3))
-		counts[p.Pick(1, 1)[0].Piece]++
+	for _, n := range []int{4, 64} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			const trials = 4000
+			rng := rand.New(rand.NewPCG(3, 3))
+			counts := map[int]int{}
+			for range trials {
+				p := New(Config{NumPieces: n, PieceLength: 16 * kib, TotalLength: int64(n) * 16 * kib, RandomFirst: 2, Rand: rng}, bitfield.New(n))
+				p.PeerBitfield(1, full(n))
+				p.PeerBitfield(2, rangeBF(n, 1, n))
+				counts[p.Pick(1, 1)[0].Piece]++
+			}
+			assertUniform(t, rangeInts(0, n), counts, trials)
+		})
 	}
-	for i := range 4 {
-		assert.InDelta(t, trials/4, counts[i], trials/4*0.15, "piece %d", i)
+	for _, n := range []int{6, 64} {
+		p := newTest(t, n, 16*kib, int64(n)*16*kib, func(c *Config) { c.RandomFirst = 2 })
+		p.PeerBitfield(1, full(n))
+		p.PeerBitfield(2, rangeBF(n, 0, n-2))
+		p.PeerBitfield(3, rangeBF(n, 0, n-1)) // piece n-1 rarest
+		p.PieceVerified(0)
+		p.PieceVerified(1)
+		assert.Equal(t, n-1, p.Pick(1, 1)[0].Piece, "rarest first after RandomFirst verified pieces")
+		checkInvariants(t, p)
 	}
-
-	p := newTest(t, 6, 16*kib, 96*kib, func(c *Config) { c.RandomFirst = 2 })
-	p.PeerBitfield(1, full(6))
-	p.PeerBitfield(2, bf(6, 0, 1, 2, 3))
-	p.PeerBitfield(3, bf(6, 0, 1, 2, 4)) // piece 5 rarest, then 3 and 4
-	for _, i := range []int{0, 1} {
-		p.PieceVerified(i)
-	}
-	assert.Equal(t, 5, p.Pick(1, 1)[0].Piece, "rarest first after RandomFirst verified pieces")
-	checkInvariants(t, p)
 }
 
 func TestPartialFirst(t *testing.T) {
@@ -353,5 +410,45 @@ func TestSeedsAndEndgame(t *testing.T) {
 	p.PeerGone(1)
 	assert.True(t, p.InEndgame(), "piece 1 is released and nobody has it")
 	assert.Equal(t, 0, p.Stats().Unrequested)
+	checkInvariants(t, p)
+}
+
+// TestLongScans covers the bounded index scan: a peer whose rarest candidates sit behind
+// many rare pieces it lacks still gets them (through the bitfield walk), and the random-first
+// draw falls back to a scan when its tries miss.
+func TestLongScans(t *testing.T) {
+	const n = 1000
+	t.Run("rarest behind a long bucket", func(t *testing.T) {
+		for seed := range uint64(10) {
+			p := newTest(t, n, 16*kib, n*16*kib, func(c *Config) { c.RandomFirst = -1; c.Rand = rand.New(rand.NewPCG(seed, 0)) })
+			p.PeerBitfield(1, rangeBF(n, 500, n))
+			p.PeerBitfield(2, rangeBF(n, 0, n-1)) // piece 999 only at peer 1, 0-499 only at peer 2
+			require.False(t, p.sparse(p.peers[1]))
+			assert.Equal(t, n-1, p.Pick(1, 1)[0].Piece)
+			next := p.Pick(1, 2)
+			assert.GreaterOrEqual(t, next[0].Piece, 500)
+			assert.GreaterOrEqual(t, next[1].Piece, 500)
+			checkInvariants(t, p)
+		}
+	})
+	t.Run("random first with few candidates", func(t *testing.T) {
+		for seed := range uint64(20) {
+			p := newTest(t, n, 16*kib, n*16*kib, func(c *Config) { c.Rand = rand.New(rand.NewPCG(seed, 0)) })
+			p.PeerBitfield(1, rangeBF(n, 0, 50))
+			p.PeerBitfield(2, rangeBF(n, 50, n))
+			require.False(t, p.sparse(p.peers[1]))
+			assert.Less(t, p.Pick(1, 1)[0].Piece, 50)
+		}
+	})
+}
+
+func TestBitfieldOfWrongLength(t *testing.T) {
+	p := newTest(t, 10, 16*kib, 160*kib)
+	p.PeerBitfield(1, full(3))
+	assert.Equal(t, 1, p.Availability(2))
+	assert.Equal(t, 0, p.Availability(3))
+	p.PeerBitfield(2, full(16))
+	assert.Equal(t, 1, p.Availability(9))
+	assert.Equal(t, 1, p.seeds, "bits beyond the torrent are ignored")
 	checkInvariants(t, p)
 }
