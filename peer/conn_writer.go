@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"time"
 
@@ -41,7 +42,7 @@ type writer struct {
 func (s *Swarm) newWriter(c *conn, bitfield []byte) *writer {
 	return &writer{
 		c:         c,
-		bw:        bufio.NewWriterSize(c.nc, writeBufferSize),
+		bw:        bufio.NewWriterSize(deadlineWriter{c.nc, s.cfg.Timeouts.Idle}, writeBufferSize),
 		st:        s.cfg.Storage,
 		pieceLen:  s.cfg.Info.PieceLength,
 		lim:       s.up,
@@ -244,6 +245,20 @@ func (w *writer) sleep(ctx context.Context, d time.Duration) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// deadlineWriter bounds every write: a peer that stops reading (while it may still send
+// keep-alives) is dropped after the idle timeout instead of pinning the writer for ever.
+type deadlineWriter struct {
+	nc      net.Conn
+	timeout time.Duration
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	if err := d.nc.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
+		return 0, err
+	}
+	return d.nc.Write(p)
 }
 
 func (w *writer) flush() error {

@@ -72,7 +72,7 @@ type Timeouts struct {
 	Handshake time.Duration // whole handshake exchange; default 10 s
 	Dial      time.Duration // TCP connect; default 10 s
 	Request   time.Duration // a block request unanswered this long is re-requested elsewhere; default 60 s
-	Idle      time.Duration // a connection silent this long is closed; default 3 min
+	Idle      time.Duration // a connection silent, or not reading, this long is closed; default 3 min
 	KeepAlive time.Duration // a keep-alive is sent after this long without writing; default 90 s
 	// Announce is the regular announce interval when the peer source gives none; default 30 min.
 	Announce time.Duration

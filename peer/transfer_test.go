@@ -3,6 +3,7 @@ package peer_test
 import (
 	"log/slog"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/bitfield"
 	"github.com/swarm-bt/swarm/peer/peertest"
+	"github.com/swarm-bt/swarm/peer/storage"
 )
 
 // fastTimeouts makes swarms find each other quickly in tests.
@@ -78,4 +80,40 @@ func fullHave(tor *peertest.Torrent) bitfield.Bitfield {
 		bf.Set(i)
 	}
 	return bf
+}
+
+func TestTransferTCPMultiFileSeveralLeechers(t *testing.T) {
+	files := []peertest.File{
+		{Path: "a/b/deep.bin", Size: 700<<10 + 3},
+		{Path: "a/empty.dat", Size: 0},
+		{Path: "top.bin", Size: 1<<20 + 77},
+		{Path: "z/small.txt", Size: 999},
+	}
+	tor, err := peertest.NewMultiFileTorrent(t.TempDir(), "multi", files, 32<<10, 11)
+	require.NoError(t, err)
+	tr := peertest.NewTracker()
+	startNode(t, tor, peertest.Options{Announcer: tr, Seed: true, Configure: func(c *peer.Config) {
+		fastTimeouts(c)
+		c.UploadLimiter = peer.NewLimiter(4 << 20) // so that leechers also trade among themselves
+	}})
+	var leechers []*peertest.Node
+	var dirs []string
+	for range 3 {
+		dir := t.TempDir()
+		st, err := storage.OpenFiles(tor.Info, dir)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		leechers = append(leechers, startNode(t, tor, peertest.Options{Announcer: tr, Storage: st}))
+		dirs = append(dirs, dir)
+	}
+	for i, l := range leechers {
+		waitDone(t, l, 20*time.Second)
+		require.NoError(t, l.Stop())
+		require.NoError(t, l.Storage.Close())
+		for _, fe := range tor.Info.FileEntries() {
+			got, err := os.ReadFile(filepath.Join(dirs[i], fe.Path))
+			require.NoError(t, err, "leecher %d file %s", i, fe.Path)
+			assert.Equal(t, tor.Payload[fe.Offset:fe.Offset+fe.Length], got, "leecher %d file %s", i, fe.Path)
+		}
+	}
 }

@@ -26,12 +26,24 @@ func NewNetwork() *Network {
 // Listen opens a listener on ip at a fresh port.
 func (n *Network) Listen(ip netip.Addr) net.Listener {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.nextPort++
-	addr := netip.AddrPortFrom(ip, n.nextPort)
+	port := n.nextPort
+	n.mu.Unlock()
+	l, _ := n.ListenAt(netip.AddrPortFrom(ip, port)) // a fresh port is free
+	return l
+}
+
+// ListenAt opens a listener at addr, for example to bring a stopped peer back at its old
+// address; it fails if addr is in use.
+func (n *Network) ListenAt(addr netip.AddrPort) (net.Listener, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.listeners[addr] != nil {
+		return nil, &net.OpError{Op: "listen", Net: "tcp", Err: syscall.EADDRINUSE}
+	}
 	l := &pipeListener{n: n, addr: addr, conns: make(chan net.Conn), done: make(chan struct{})}
 	n.listeners[addr] = l
-	return l
+	return l, nil
 }
 
 // Dial connects to a listener of the network; it has the signature of peer.Config.Dialer.

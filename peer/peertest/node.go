@@ -21,6 +21,8 @@ type Options struct {
 	Network *Network
 	// IP is the listen address; default 127.0.0.1.
 	IP netip.Addr
+	// Listener, when set, replaces the listener Start would open.
+	Listener net.Listener
 	// Seed starts with the whole payload (ignored when Storage is set).
 	Seed bool
 	// Storage replaces the default in-memory storage; Have lists its verified pieces.
@@ -106,6 +108,9 @@ func nodeConfig(t *Torrent, opt Options) (peer.Config, error) {
 }
 
 func listen(opt Options) (net.Listener, error) {
+	if opt.Listener != nil {
+		return opt.Listener, nil
+	}
 	if opt.Network != nil {
 		return opt.Network.Listen(opt.IP), nil
 	}
