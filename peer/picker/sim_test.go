@@ -3,6 +3,7 @@ package picker
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -201,4 +202,28 @@ func (s *sim) refill(id PeerID) {
 		}
 	}
 	f.queue = append(f.queue, blocks...)
+}
+
+// TestMillionsOfPieces checks the memory per piece of an idle picker and that a seed and a
+// sparse peer are served without per-piece work on 2^21 pieces.
+func TestMillionsOfPieces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates about 30 MB")
+	}
+	const n = 1 << 21
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p := New(Config{NumPieces: n, PieceLength: 16 * kib, TotalLength: n * 16 * kib, Rand: rand.New(rand.NewPCG(1, 1))}, bitfield.New(n))
+	runtime.ReadMemStats(&after)
+	perPiece := float64(after.TotalAlloc-before.TotalAlloc) / n
+	assert.Less(t, perPiece, 13.0, "bytes per piece")
+	t.Logf("%.2f bytes per piece", perPiece)
+
+	p.PeerBitfield(1, full(n))
+	p.PeerBitfield(2, bf(n, 5, n-1))
+	assert.Len(t, p.Pick(1, 64), 64)
+	assert.Len(t, p.Pick(2, 64), 2)
+	assert.Equal(t, 66, p.Stats().InProgress)
+	p.PeerGone(1)
+	assert.Equal(t, 2, p.Stats().InProgress)
 }
