@@ -4,10 +4,13 @@
 # 1,024 info-hashes (bench/tracker-announce.lua). opentracker (Debian's whitelist build) gets
 # the same 1,024 hashes as its whitelist. Prints requests/s, p99 latency and the ratio.
 #
-# Usage: bench/tracker-load.sh [duration, default 20s]
+# Usage: bench/tracker-load.sh [duration, default 20s] [rounds, default 1]
+# With rounds > 1 the two trackers alternate (swarm, opentracker, swarm, ...) so that load
+# from other processes on the machine falls on both; the summary shows every round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-20s}
+ROUNDS=${2:-1}
 for tool in wrk opentracker curl python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done
@@ -46,20 +49,37 @@ for port in $SWARM_PORT $OT_PORT; do
   fi
 done
 
-bench() { # name port
+# ticks PID: user+system CPU time of a process, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+bench() { # name port pid
   echo "== $1"
+  local before
+  before=$(ticks "$3")
   HASHES="$T/hashes.txt" wrk -t2 -c64 -d"$DUR" --latency -s bench/tracker-announce.lua \
     "http://127.0.0.1:$2" | tee "$T/$1.out"
+  # Server CPU per announce does not depend on how busy the rest of the machine is.
+  echo "$(( $(ticks "$3") - before ))" >"$T/$1.ticks"
 }
-bench swarm $SWARM_PORT
-bench opentracker $OT_PORT
+# cpu_us NAME: server CPU microseconds per announce in that run.
+cpu_us() {
+  local n
+  n=$(awk '/requests in/ {print $1}' "$T/$1.out")
+  python3 -c "print('%.1f' % ($(cat "$T/$1.ticks") * 1e6 / $(getconf CLK_TCK) / $n))"
+}
+for r in $(seq "$ROUNDS"); do
+  bench "swarm-$r" $SWARM_PORT "${PIDS[0]}"
+  bench "opentracker-$r" $OT_PORT "${PIDS[1]}"
+done
 
 rps() { awk '/^Requests\/sec/ {print $2}' "$T/$1.out"; }
 p99() { awk '$1 == "99%" {print $2}' "$T/$1.out"; }
 rss=$(awk '/VmRSS/ {print $2, $3}' "/proc/${PIDS[0]}/status")
 peers=$(curl -fs "http://127.0.0.1:$SWARM_PORT/stats?format=json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["peers"], "peers in", d["swarms"], "swarms")')
 echo
-echo "swarm tracker: $(rps swarm) announces/s, p99 $(p99 swarm); RSS $rss holding $peers"
-echo "opentracker:   $(rps opentracker) announces/s, p99 $(p99 opentracker)"
-python3 -c "print('ratio swarm/opentracker: %.2fx' % ($(rps swarm)/$(rps opentracker)))"
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared; figures are indicative)"
+for r in $(seq "$ROUNDS"); do
+  echo "round $r: swarm tracker $(rps swarm-$r) announces/s, p99 $(p99 swarm-$r), $(cpu_us swarm-$r) us CPU/announce;" \
+    "opentracker $(rps opentracker-$r) announces/s, p99 $(p99 opentracker-$r), $(cpu_us opentracker-$r) us CPU/announce;" \
+    "ratio $(python3 -c "print('%.2fx' % ($(rps swarm-$r)/$(rps opentracker-$r)))")"
+done
+echo "swarm tracker RSS $rss holding $peers"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared with other work; figures are indicative)"
