@@ -31,6 +31,7 @@ func swarmCreate(t *testing.T, ctx context.Context, p *payload, url string) *tor
 // it has mktorrent's info-hash, that every reference client reads the same info-hash from it,
 // and that each of them verifies the payload against it as complete.
 func TestSwarmCreatedTorrentsLoad(t *testing.T) {
+	interopOnly(t)
 	for _, p := range env.payloads {
 		t.Run(p.Label+"/same-infohash-as-mktorrent", func(t *testing.T) {
 			start(t)

@@ -50,6 +50,7 @@ func ltCreate(t *testing.T, ctx context.Context, p *payload, url string) *torren
 // `swarm info` (which must print the info-hash of the raw info bytes), then downloads the
 // payload with `swarm get` from a libtorrent seeder using that torrent.
 func TestClientCreatedTorrentsInSwarm(t *testing.T) {
+	interopOnly(t)
 	for _, c := range creators {
 		for _, p := range env.payloads {
 			t.Run(c.name+"/"+p.Label, func(t *testing.T) {

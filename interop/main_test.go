@@ -84,11 +84,17 @@ func buildSwarm(root, work string) (string, error) {
 // strict reports whether a missing tool must fail instead of skip (SWARM_INTEROP=1, as in CI).
 func strict() bool { return os.Getenv("SWARM_INTEROP") == "1" }
 
-// start marks a case as an interop case: skipped under -short, run in parallel.
-func start(t *testing.T) {
+// interopOnly skips a test under -short: interop tests drive real clients.
+func interopOnly(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("interop tests drive real clients; skipped under -short")
 	}
+}
+
+// start marks a case as an interop case: skipped under -short, run in parallel.
+func start(t *testing.T) {
+	t.Helper()
+	interopOnly(t)
 	t.Parallel()
 }

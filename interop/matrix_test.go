@@ -5,6 +5,7 @@ import "testing"
 // TestMatrix runs every seeder/leecher pair in which swarm plays at least one role, through
 // both trackers, for every payload.
 func TestMatrix(t *testing.T) {
+	interopOnly(t)
 	for _, pr := range pairs(trackerKinds, func(s, l *clientKind) bool {
 		return s == kindSwarm || l == kindSwarm
 	}) {
@@ -19,6 +20,7 @@ func TestMatrix(t *testing.T) {
 // evidence for the tracker alone; through opentracker they check the harness itself, so a
 // failure elsewhere can be told apart from a harness problem.
 func TestReferencePairs(t *testing.T) {
+	interopOnly(t)
 	for _, pr := range pairs(trackerKinds, func(s, l *clientKind) bool {
 		return s != kindSwarm && l != kindSwarm
 	}) {
