@@ -154,7 +154,7 @@ func (c *Client) eachTracker(ctx context.Context, try func(u string) error) erro
 				c.promote(ti, u)
 				return nil
 			}
-			c.log.Warn("tracker failed", "tracker", u, "err", err)
+			c.log.Debug("tracker failed, trying the next", "tracker", u, "err", err)
 			errs = append(errs, err)
 			if ctx.Err() != nil {
 				return errors.Join(errs...)

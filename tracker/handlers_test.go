@@ -317,3 +317,17 @@ func escape(h metainfo.Hash) string {
 	}
 	return b.String()
 }
+
+func TestStatsBounded(t *testing.T) {
+	s, _ := newTestServer(t, tracker.Config{})
+	for h := range 2500 {
+		for n := range 1 + h%3 {
+			announce(t, s, ann{hash: trackertest.Hash(h), peer: n, left: 1})
+		}
+	}
+	st := s.Stats()
+	assert.Equal(t, 2500, st.Swarms)
+	require.Len(t, st.Rows, 1000)
+	assert.Equal(t, 3, st.Rows[0].Incomplete, "largest swarms first")
+	assert.Equal(t, 2, st.Rows[len(st.Rows)-1].Incomplete, "833 swarms of 3 peers, then swarms of 2")
+}

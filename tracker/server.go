@@ -52,6 +52,19 @@ type Config struct {
 	Registry *prometheus.Registry
 }
 
+// LogValue summarises the configuration for logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Duration("interval", c.Interval),
+		slog.Bool("open", c.Allow == nil),
+		slog.Float64("rate_per_ip", float64(c.RatePerIP)),
+		slog.Int("max_peers_per_swarm", c.MaxPeersPerSwarm),
+		slog.Int("max_swarms", c.MaxSwarms),
+		slog.Bool("trust_proxy", c.TrustProxy),
+		slog.Bool("full_scrape", c.FullScrape),
+	)
+}
+
 // Server is an HTTP tracker. It is an http.Handler; Run expires silent peers in the
 // background. All methods are safe for concurrent use.
 type Server struct {
@@ -184,7 +197,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			_ = hs.Close()
 		}
 	})
-	s.log.Info("tracker listening", "addr", ln.Addr().String(), "interval", s.cfg.Interval)
+	s.log.Info("tracker listening", "addr", ln.Addr().String(), "config", s.cfg)
 	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("tracker: serve: %w", err)
 	}

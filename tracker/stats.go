@@ -33,15 +33,21 @@ func (s *Server) Stats() Stats {
 		st.Swarms++
 		st.Peers += c.Complete + c.Incomplete
 		st.Rows = append(st.Rows, SwarmStats{h.String(), c.Complete, c.Incomplete, c.Downloaded})
+		if len(st.Rows) == 2*maxStatsRows {
+			st.Rows = topRows(st.Rows) // bounded memory however many swarms there are
+		}
 	}
-	slices.SortFunc(st.Rows, func(a, b SwarmStats) int {
+	st.Rows = topRows(st.Rows)
+	return st
+}
+
+// topRows sorts rows largest swarm first and keeps at most maxStatsRows.
+func topRows(rows []SwarmStats) []SwarmStats {
+	slices.SortFunc(rows, func(a, b SwarmStats) int {
 		return cmp.Or(cmp.Compare(b.Complete+b.Incomplete, a.Complete+a.Incomplete),
 			cmp.Compare(a.InfoHash, b.InfoHash))
 	})
-	if len(st.Rows) > maxStatsRows {
-		st.Rows = st.Rows[:maxStatsRows]
-	}
-	return st
+	return rows[:min(len(rows), maxStatsRows)]
 }
 
 var statsPage = template.Must(template.New("stats").Parse(`<!DOCTYPE html>
