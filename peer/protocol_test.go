@@ -172,16 +172,27 @@ func TestUnrequestedBlockClosesConnection(t *testing.T) {
 	})
 }
 
-func TestBitfieldAfterHaveClosesConnection(t *testing.T) {
+// TestLaterBitfieldAddsPieces: aria2 1.36 announces new pieces with a whole bitfield in the
+// middle of a connection; the engine takes it as haves instead of hanging up.
+func TestLaterBitfieldAddsPieces(t *testing.T) {
 	tor := protoTorrent(t)
 	synctest.Test(t, func(t *testing.T) {
 		net := peertest.NewNetwork()
 		leecher := bubbleNode(t, net, tor, peertest.Options{})
-		p := dialRaw(t, net, tor, leecher.Addr.String(), rawID("late"))
+		p := dialRaw(t, net, tor, leecher.Addr.String(), rawID("aria"))
 		p.send(wire.Message{ID: wire.Have, Index: 1})
 		p.expect(wire.Interested)
+		p.send(wire.Message{ID: wire.Unchoke})
+		pieces := map[uint32]bool{}
+		for range 2 { // piece 1 has two blocks
+			pieces[p.expect(wire.Request).Index] = true
+		}
+		assert.Equal(t, map[uint32]bool{1: true}, pieces)
 		p.send(wire.Message{ID: wire.BitfieldID, Bitfield: fullHave(tor).Bytes()})
-		p.expectClosed()
+		for len(pieces) < tor.Info.NumPieces() {
+			pieces[p.expect(wire.Request).Index] = true
+		}
+		assert.Len(t, leecher.Swarm.Stats().Peers, 1)
 		require.NoError(t, leecher.Stop())
 	})
 }

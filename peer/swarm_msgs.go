@@ -109,12 +109,12 @@ func (s *Swarm) onHave(p *peer, index uint32) error {
 var errBothSeeds = fmt.Errorf("both peers are seeds")
 
 func (s *Swarm) onBitfield(p *peer, b []byte, first bool) error {
-	if !first {
-		return violation("bitfield after other messages")
-	}
 	bf, err := bitfield.FromBytes(b, s.cfg.Info.NumPieces())
 	if err != nil {
 		return violation("%v", err)
+	}
+	if !first {
+		return s.laterBitfield(p, bf)
 	}
 	p.has = bf
 	s.dl.pk.PeerBitfield(picker.PeerID(p.id), bf.Clone())
@@ -123,6 +123,21 @@ func (s *Swarm) onBitfield(p *peer, b []byte, first bool) error {
 	}
 	s.updateInterest(p)
 	s.fill(p)
+	return nil
+}
+
+// laterBitfield takes a bitfield sent after other messages as the haves it adds. BEP 3 allows
+// a bitfield only first, but aria2 1.36 sends one instead of several haves
+// (DefaultBtInteractive::checkHave), and libtorrent and Transmission tolerate it. Pieces it
+// drops are ignored: a peer never loses a piece.
+func (s *Swarm) laterBitfield(p *peer, bf bitfield.Bitfield) error {
+	for i := range bf.Len() {
+		if bf.Has(i) && !p.has.Has(i) {
+			if err := s.onHave(p, uint32(i)); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
