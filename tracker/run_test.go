@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -60,3 +61,24 @@ func TestServeShutsDownOnCancel(t *testing.T) {
 	_, err = net.Dial("tcp", ln.Addr().String())
 	assert.Error(t, err, "the listener is closed")
 }
+
+func TestServeReturnsListenerErrors(t *testing.T) {
+	s, err := tracker.New(tracker.Config{})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, ln.Close())
+	err = s.Serve(t.Context(), ln)
+	assert.ErrorContains(t, err, "tracker: serve")
+}
+
+func TestNewRejectsNegativeConfig(t *testing.T) {
+	_, err := tracker.New(tracker.Config{Interval: -time.Second})
+	assert.Error(t, err)
+	reg := prometheus.NewRegistry()
+	_, err = tracker.New(tracker.Config{Registry: reg})
+	require.NoError(t, err)
+	_, err = tracker.New(tracker.Config{Registry: reg})
+	assert.ErrorContains(t, err, "register metrics", "two servers cannot share one registry")
+}
+
