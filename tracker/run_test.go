@@ -81,4 +81,3 @@ func TestNewRejectsNegativeConfig(t *testing.T) {
 	_, err = tracker.New(tracker.Config{Registry: reg})
 	assert.ErrorContains(t, err, "register metrics", "two servers cannot share one registry")
 }
-
