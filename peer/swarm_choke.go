@@ -1,8 +1,6 @@
 package peer
 
 import (
-	"time"
-
 	"github.com/swarm-bt/swarm/choke"
 )
 
@@ -12,12 +10,17 @@ const chokeWindow = 20
 // chokeState is the loop's choker bookkeeping.
 type chokeState struct {
 	state choke.State
-	next  time.Time // next regular round
+	// dirty: a peer came, went or changed interest; the choker should fill or free slots now
+	// rather than at the next tick.
+	dirty bool
 }
 
 // chokeRound asks the choker who gets an upload slot and applies the answer, sending choke
-// and unchoke only to peers whose state changes.
+// and unchoke only to peers whose state changes. It runs every tick and after peers change;
+// choke.Decide itself runs a full re-ranking round only every Choke.Interval (10 s) and in
+// between only fills free slots (choke/doc.go).
 func (s *Swarm) chokeRound() {
+	s.chk.dirty = false
 	snap := make([]choke.Peer, 0, len(s.peers.byID))
 	for _, p := range s.peers.byID {
 		snap = append(snap, choke.Peer{
@@ -39,16 +42,7 @@ func (s *Swarm) chokeRound() {
 	for _, p := range s.peers.byID {
 		s.setChoking(p, !unchoke[p.id])
 	}
-}
-
-// freeSlots is how many more interested peers may be unchoked now without a round: the
-// regular slots plus the optimistic one.
-func (s *Swarm) freeSlots() int {
-	n := s.cfg.Choke.Slots + 1
-	for _, p := range s.peers.byID {
-		if !p.amChoking && p.peerInterested {
-			n--
-		}
+	if d.Round && len(d.Snubbed) > 0 {
+		s.log.Debug("choke round", "unchoked", len(d.Unchoke), "snubbed", len(d.Snubbed))
 	}
-	return n
 }

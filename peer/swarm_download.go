@@ -186,6 +186,7 @@ func (s *Swarm) pieceFailed(i int, contrib [][20]byte) {
 // becomeSeed switches to seeding once every piece is verified.
 func (s *Swarm) becomeSeed() {
 	s.seeding = true
+	s.chk.dirty = true
 	close(s.completed)
 	s.log.Info("download complete", "pieces", s.dl.have.Len())
 	s.ann.queue = append(s.ann.queue, EventCompleted)

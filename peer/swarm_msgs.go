@@ -76,12 +76,12 @@ func (s *Swarm) markCancelled(p *peer, b picker.Block) {
 	p.cancelled[b] = struct{}{}
 }
 
-// onInterested records the peer's interest; an interested peer gets a free upload slot at
-// once instead of waiting for the next choke round.
+// onInterested records the peer's interest; the choker fills or frees a slot at once rather
+// than at the next round.
 func (s *Swarm) onInterested(p *peer, v bool) {
-	p.peerInterested = v
-	if v && p.amChoking && s.freeSlots() > 0 {
-		s.setChoking(p, false)
+	if p.peerInterested != v {
+		p.peerInterested = v
+		s.chk.dirty = true
 	}
 }
 

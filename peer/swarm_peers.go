@@ -197,6 +197,7 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 		ai.seed = p.has.Full()
 	}
 	s.peers.wantDial = true
+	s.chk.dirty = true
 	s.logDrop(p, reason)
 }
 

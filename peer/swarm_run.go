@@ -19,7 +19,6 @@ func (s *Swarm) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	s.now = time.Now()
 	s.ann.queue = []Event{EventStarted}
-	s.chk.next = s.now.Add(s.cfg.Choke.Interval)
 	s.startDisk(ctx)
 	if s.cfg.Listener != nil {
 		s.wg.Go(func() { s.acceptLoop(ctx) })
@@ -74,6 +73,9 @@ func (s *Swarm) afterEvent(ctx context.Context) {
 	if s.dl.refill {
 		s.refillAll()
 	}
+	if s.chk.dirty {
+		s.chokeRound()
+	}
 	if s.peers.wantDial {
 		s.dialMore(ctx)
 	}
@@ -92,10 +94,7 @@ func (s *Swarm) onTick(ctx context.Context) {
 	}
 	s.traffic.up.tick()
 	s.traffic.down.tick()
-	if !s.now.Before(s.chk.next) {
-		s.chokeRound()
-		s.chk.next = s.now.Add(s.cfg.Choke.Interval)
-	}
+	s.chokeRound()
 	s.housekeep(ctx)
 }
 
