@@ -160,3 +160,39 @@ func TestFullDiskStopsRun(t *testing.T) {
 		require.NoError(t, seeder.Stop())
 	})
 }
+
+func TestStatsDuringTransfer(t *testing.T) {
+	tor, err := peertest.NewTorrent("stats.bin", 2<<20, 64<<10, 13)
+	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		net, tr := peertest.NewNetwork(), peertest.NewTracker()
+		seeder := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Seed: true, Configure: limitUpload(256 << 10)})
+		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: tr})
+		time.Sleep(4 * time.Second)
+		st := leecher.Swarm.Stats()
+		require.Len(t, st.Peers, 1)
+		p := st.Peers[0]
+		assert.Equal(t, seeder.Addr, p.Addr)
+		assert.Equal(t, "SW 0100", p.Client)
+		assert.True(t, p.Outgoing)
+		assert.True(t, p.Interested, "we want the seeder's pieces")
+		assert.False(t, p.PeerChoking, "the seeder unchoked us")
+		assert.False(t, p.PeerInterested, "the seeder wants nothing")
+		assert.True(t, p.Choked, "we choke a peer that wants nothing")
+		assert.InDelta(t, 256<<10, p.DownRate, 40<<10)
+		assert.InDelta(t, 256<<10, st.DownRate, 40<<10)
+		assert.False(t, st.Seeding)
+		assert.Equal(t, tor.Info.NumPieces(), st.NumPieces)
+		assert.Equal(t, tor.Info.TotalLength()-int64(st.Have)*tor.Info.PieceLength, st.Left)
+
+		sst := seeder.Swarm.Stats()
+		require.Len(t, sst.Peers, 1)
+		assert.InDelta(t, 256<<10, sst.UpRate, 40<<10)
+		assert.False(t, sst.Peers[0].Choked)
+		assert.True(t, sst.Peers[0].PeerInterested)
+		<-leecher.Swarm.Completed()
+		require.NoError(t, leecher.Stop())
+		require.NoError(t, seeder.Stop())
+		assert.Equal(t, tor.Info.TotalLength(), seeder.Swarm.Stats().Uploaded)
+	})
+}
