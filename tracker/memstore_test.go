@@ -1,6 +1,7 @@
 package tracker_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -74,17 +75,23 @@ func BenchmarkMemStoreBytesPerPeer(b *testing.B) {
 	}
 }
 
+// BenchmarkMemStorePut announces random peers over 1,024 swarms from all CPUs, with one lock
+// (shards=1) and with the default 256 shards: the case for sharding.
 func BenchmarkMemStorePut(b *testing.B) {
-	s := tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(1, 1))})
-	now := time.Unix(1000, 0)
-	b.RunParallel(func(pb *testing.PB) {
-		r := rand.New(rand.NewPCG(rand.Uint64(), 0))
-		dst := make([]tracker.Peer, 0, 50)
-		for pb.Next() {
-			n := r.IntN(1 << 20)
-			req := tracker.PutRequest{InfoHash: trackertest.Hash(n % 1024), Now: now, NumWant: 50,
-				Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
-			dst, _, _ = s.Put(req, dst[:0])
-		}
-	})
+	for _, shards := range []int{1, 256} {
+		b.Run(fmt.Sprintf("shards=%d", shards), func(b *testing.B) {
+			s := tracker.NewMemStore(tracker.MemStoreConfig{Shards: shards, Rand: rand.New(rand.NewPCG(1, 1))})
+			now := time.Unix(1000, 0)
+			b.RunParallel(func(pb *testing.PB) {
+				r := rand.New(rand.NewPCG(rand.Uint64(), 0))
+				dst := make([]tracker.Peer, 0, 50)
+				for pb.Next() {
+					n := r.IntN(1 << 20)
+					req := tracker.PutRequest{InfoHash: trackertest.Hash(n % 1024), Now: now, NumWant: 50,
+						Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
+					dst, _, _ = s.Put(req, dst[:0])
+				}
+			})
+		})
+	}
 }
