@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -330,4 +331,18 @@ func TestStatsBounded(t *testing.T) {
 	require.Len(t, st.Rows, 1000)
 	assert.Equal(t, 3, st.Rows[0].Incomplete, "largest swarms first")
 	assert.Equal(t, 2, st.Rows[len(st.Rows)-1].Incomplete, "833 swarms of 3 peers, then swarms of 2")
+}
+
+// failingStore breaks in a way a client must not see.
+type failingStore struct{ tracker.Store }
+
+func (failingStore) Put(tracker.PutRequest, []tracker.Peer) ([]tracker.Peer, tracker.Counts, error) {
+	return nil, tracker.Counts{}, errors.New("disk on fire at /var/secret")
+}
+
+func TestInternalErrorsStayInternal(t *testing.T) {
+	s, _ := newTestServer(t, tracker.Config{Store: failingStore{newMemStore()}})
+	r := announce(t, s, ann{hash: trackertest.Hash(1), peer: 1})
+	assert.Equal(t, "internal tracker error", r.Failure)
+	assert.Contains(t, get(t, s, "/metrics", "", "").Body.String(), `swarm_tracker_failures_total{kind="internal"} 1`)
 }

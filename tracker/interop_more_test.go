@@ -3,7 +3,6 @@ package tracker_test
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,16 +12,12 @@ import (
 
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/tracker"
+	"github.com/swarm-bt/swarm/tracker/trackertest"
 )
 
 // startTestTracker runs our tracker in-process on loopback with a short interval.
 func startTestTracker(t *testing.T) (*tracker.Server, string) {
-	t.Helper()
-	srv, err := tracker.New(tracker.Config{Interval: 2 * time.Second})
-	require.NoError(t, err)
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return srv, hs.URL + "/announce"
+	return trackertest.Start(t, tracker.Config{})
 }
 
 // TestInteropAria2ToLibtorrent: an aria2 seeder and a libtorrent leecher find each other

@@ -2,6 +2,7 @@ package tracker_test
 
 import (
 	"cmp"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +39,9 @@ func newTestServer(t *testing.T, cfg tracker.Config) (*tracker.Server, *clock) {
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	cfg.Now = clk.Now
 	cfg.Rand = rand.New(rand.NewPCG(1, 2))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Minute
 	}
