@@ -1,6 +1,7 @@
 package tracker_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -107,7 +108,7 @@ func TestInteropLibtorrentToAria2(t *testing.T) {
 
 	got, err := os.ReadFile(filepath.Join(leechDir, "payload.bin"))
 	require.NoError(t, err)
-	assert.True(t, bytesEqual(payload, got), "aria2 downloaded the seeder's bytes")
+	assert.True(t, bytes.Equal(payload, got), "aria2 downloaded the seeder's bytes")
 	c, ok := srv.Store().Scrape(m.InfoHash)
 	require.True(t, ok)
 	assert.Equal(t, 1, c.Downloaded, "aria2's completed event was counted")
@@ -129,5 +130,3 @@ func waitSeeders(ctx context.Context, t *testing.T, srv *tracker.Server, h metai
 		}
 	}
 }
-
-func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
