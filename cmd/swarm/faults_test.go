@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -244,4 +245,55 @@ func TestFaultGetKnownPeer(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(getDir, "known.bin"))
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(data, got))
+}
+
+// TestFaultGetDiskFull: `swarm get` onto a full tmpfs fails with an error naming the file;
+// after the tmpfs grows, the same command resumes and completes. It needs root (mount).
+func TestFaultGetDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	seedDir := t.TempDir()
+	data := make([]byte, 3<<20)
+	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
+	require.NoError(t, os.WriteFile(filepath.Join(seedDir, "big.bin"), data, 0o644))
+	mi, err := metainfo.Create(context.Background(), metainfo.CreateConfig{Path: filepath.Join(seedDir, "big.bin"),
+		PieceLength: 64 << 10, Announce: [][]string{{faultTracker(t)}}})
+	require.NoError(t, err)
+	b, err := mi.Marshal()
+	require.NoError(t, err)
+	tpath := filepath.Join(t.TempDir(), "big.torrent")
+	require.NoError(t, os.WriteFile(tpath, b, 0o644))
+	killSeeder(t, mi, seedDir)
+	get := func() (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var out bytes.Buffer
+		err := run(ctx, []string{"get", tpath, "-d", dir, "--port", "0", "--bind", "127.0.0.1", "-q"}, &out, &out)
+		return out.String(), err
+	}
+	out, err := get()
+	require.Error(t, err, out)
+	t.Logf("first run: %v", err)
+	assert.Equal(t, exitFailed, exitCode(err))
+	assert.ErrorContains(t, err, filepath.Join(dir, "big.bin"))
+	assert.ErrorContains(t, err, "disk full")
+	assert.NotEqual(t, context.DeadlineExceeded, ctxErr(err), "it must stop at once, not time out")
+
+	out2, err := exec.Command("mount", "-o", "remount,size=8m", dir).CombinedOutput()
+	require.NoError(t, err, "%s", out2)
+	out, err = get()
+	require.NoError(t, err, out)
+	got, err := os.ReadFile(filepath.Join(dir, "big.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got), "the resumed download differs from the source")
+}
+
+func ctxErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
