@@ -2,6 +2,7 @@ package peer_test
 
 import (
 	"fmt"
+	"os"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -278,5 +279,54 @@ func TestHostileCorruptsSomeBlocks(t *testing.T) {
 				assert.NotEmpty(t, hs.logs.find("peer banned", "sent corrupt data"), hs.logs.dump())
 			})
 		})
+	}
+}
+
+// TestHostileLiarKeepsAlive: a peer that claims every piece, unchokes, never serves a block
+// and sends keep-alives (so the idle deadline never fires) must still be dropped, with a
+// logged reason, once its requests keep timing out; it must not hold a peer slot for ever.
+func TestHostileLiarKeepsAlive(t *testing.T) {
+	if os.Getenv("SWARM_KNOWN_BUGS") == "" {
+		t.Skip("known bug: expireRequests only snubs a peer whose requests time out and asks it again, so a liar that sends keep-alives is never dropped (SWARM_KNOWN_BUGS=1 runs it)")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		tor := hostileTorrent(t, 15)
+		hs := newHonestSwarm(t, tor, 0)
+		h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
+		require.NoError(t, h.send(bitfieldMsg(allPieces(tor)), wire.Message{ID: wire.Unchoke}))
+		stop := h.keepAlive(hIdle / 2)
+		defer stop()
+		served := make(chan int)
+		go func() { served <- h.serve(func(wire.Message) []byte { return nil }) }()
+		limit := 10 * hRequest
+		select {
+		case n := <-served:
+			synctest.Wait()
+			t.Logf("dropped after %d requests: %s", n, hs.logs.find("peer dropped"))
+			assert.NotEmpty(t, hs.logs.find("peer dropped", "err="), hs.logs.dump())
+		case <-time.After(limit):
+			_ = h.nc.Close()
+			<-served
+			t.Errorf("a peer that never serves its requests is still connected after %v", limit)
+		}
+	})
+}
+
+// keepAlive sends a keep-alive every interval in the background until stop.
+func (h *hostilePeer) keepAlive(every time.Duration) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for h.send(wire.Message{KeepAlive: true}) == nil {
+			select {
+			case <-time.After(every):
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
 	}
 }
