@@ -32,6 +32,12 @@ type proc struct {
 // is printed if the test failed.
 func startProc(t *testing.T, ctx context.Context, name string, argv ...string) *proc {
 	t.Helper()
+	return startProcIn(t, ctx, "", name, argv...)
+}
+
+// startProcIn is startProc with the working folder set to dir ("" = the test's).
+func startProcIn(t *testing.T, ctx context.Context, dir, name string, argv ...string) *proc {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
@@ -40,6 +46,7 @@ func startProc(t *testing.T, ctx context.Context, name string, argv ...string) *
 	fmt.Fprintf(f, "$ %s\n", strings.Join(argv, " "))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second

@@ -65,8 +65,9 @@ func startSwarmTracker(t *testing.T, ctx context.Context, addr string, _ []strin
 		"--listen", addr, "--interval", announceInterval)
 }
 
-// startOpentracker runs Debian's whitelist build of opentracker. It chroots into its -d
-// folder, so the whitelist path is relative to that folder.
+// startOpentracker runs Debian's whitelist build of opentracker. As root it chroots into its
+// -d folder; otherwise the chroot fails and it carries on in its working folder. Running it
+// in that same folder with a relative whitelist path finds the list either way.
 func startOpentracker(t *testing.T, ctx context.Context, addr string, infoHashes []string) *proc {
 	t.Helper()
 	need(t, toolOpentracker)
@@ -75,7 +76,7 @@ func startOpentracker(t *testing.T, ctx context.Context, addr string, infoHashes
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "whitelist"), []byte(list), 0o644))
 	ip, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
-	return startProc(t, ctx, "opentracker", "opentracker", "-d", dir, "-w", "/whitelist",
+	return startProcIn(t, ctx, dir, "opentracker", "opentracker", "-d", dir, "-w", "whitelist",
 		"-i", ip, "-p", port, "-A", ip)
 }
 
