@@ -12,13 +12,14 @@
 #   RUNS=3         runs per limit, direction and client
 #   WINDOW=20      seconds sampled after the first byte
 #   SWARM=path     use this swarm binary instead of building ./cmd/swarm
-#   BASE_PORT=47100, JSON=file (append every run's raw JSON there)
+#   BASE_PORT=21100 (below Linux's ephemeral range, so no outgoing socket holds a port we
+#   listen on), JSON=file (append every run's raw JSON there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"1 4"}
 RUNS=${RUNS:-3}
 WINDOW=${WINDOW:-20}
-port=${BASE_PORT:-47100}
+port=${BASE_PORT:-21100}
 PY=/usr/bin/python3
 LT_PEER=$PWD/bench/lt_peer.py
 
@@ -89,14 +90,22 @@ run_one() {
 	esac
 	local mode=leech mdir=$d
 	if [[ $dir == down ]]; then mode=seed mdir=$tmp/seed; fi
-	if ! wait_listen "$tp" || ! out=$(timeout 90 "$PY" "$LT_PEER" "$mode" --torrent "$tmp/p.torrent" --dir "$mdir" \
-		--listen "127.0.0.1:$mp" --peer "127.0.0.1:$tp" --seconds "$WINDOW" \
-		--swarm-port "$tp" --label "$label" --timeout 60); then
-		echo "run failed: $label; log of the tested process:" >&2
-		cat "$tmp/pid.log" >&2
+	# lt_peer runs in the background and the script waits for it, so that a signal interrupts
+	# the wait at once and the EXIT trap ends every process.
+	if wait_listen "$tp"; then
+		start_bg "$tmp/mpid" timeout 90 "$PY" "$LT_PEER" "$mode" --torrent "$tmp/p.torrent" \
+			--dir "$mdir" --listen "127.0.0.1:$mp" --peer "127.0.0.1:$tp" --seconds "$WINDOW" \
+			--swarm-port "$tp" --label "$label" --timeout 60
+	fi
+	if [[ ! -f $tmp/mpid ]] || ! wait "$(cat "$tmp/mpid")"; then
+		echo "run failed: $label; log of the measuring peer, then of the tested process:" >&2
+		cat "$tmp/mpid.log" "$tmp/pid.log" >&2 2>/dev/null || true
 		stop "$tmp/pid"
+		rm -f "$tmp/mpid"
 		return 1
 	fi
+	out=$(tail -n 1 "$tmp/mpid.log")
+	rm -f "$tmp/mpid"
 	if ! kill -0 "$(cat "$tmp/pid")" 2>/dev/null; then
 		echo "tested process exited during the window: $label" >&2
 		cat "$tmp/pid.log" >&2
@@ -124,12 +133,15 @@ import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 window = sys.argv[2]
 print('Limit accuracy over %s s after the first payload byte (payload bytes/s; deviation from '
-      'the limit; per-second min and max; "remote" is the libtorrent peer\'s counter, '
-      '"socket" what the limited process itself wrote to or read from its socket):' % window)
+      'the limit; "remote" is the libtorrent peer\'s counter, "socket" what the limited '
+      'process itself wrote to or read from its socket):' % window)
 print()
-print('| limit | direction | client | run | socket avg | socket dev | socket min-max /s '
-      '| remote avg | remote dev | remote min-max /s | 1st byte |')
-print('|---|---|---|---|---|---|---|---|---|---|---|')
+print('Rates in MiB/s. "1st s" is the socket rate in the first second (the limiter\'s burst and '
+      'filling socket buffers show there); min-max are over the per-second rates.')
+print()
+print('| limit | direction | client | run | socket avg | socket dev | 1st s | socket min-max '
+      '| remote avg | remote dev | remote min-max | 1st byte after |')
+print('|---|---|---|---|---|---|---|---|---|---|---|---|')
 mib = 1 << 20
 def dev(x, lim): return '%+.1f%%' % (100 * (x / lim - 1))
 def rate(x): return '%.3f' % (x / mib)
@@ -139,8 +151,9 @@ for r in runs:
     lim = int(m) * mib
     s, l = r['sock'], r['lt']
     groups.setdefault((m, d, client), []).append((s['avg'] / lim - 1, l['avg'] / lim - 1))
-    print('| %s MiB/s | %s | %s | %s | %s | %s | %s-%s | %s | %s | %s-%s | %.2f s |' % (
-        m, d, client, run, rate(s['avg']), dev(s['avg'], lim), rate(s['min']), rate(s['max']),
+    print('| %s MiB/s | %s | %s | %s | %s | %s | %s | %s-%s | %s | %s | %s-%s | %.2f s |' % (
+        m, d, client, run, rate(s['avg']), dev(s['avg'], lim), rate(s['per_second'][0]),
+        rate(s['min']), rate(s['max']),
         rate(l['avg']), dev(l['avg'], lim), rate(l['min']), rate(l['max']),
         r['first_byte_after']))
 print()
