@@ -39,44 +39,44 @@ func rawString(raw []byte, field string) (string, error) {
 	if len(raw) == 0 || raw[0] < '0' || raw[0] > '9' {
 		return "", fieldErr(ErrInvalid, field, "not a string")
 	}
-	var s string
-	if err := newDecoder(raw).Decode(&s); err != nil {
-		return "", fieldErr(ErrInvalid, field, "bad string: %v", err)
+	start, n, err := stringHeader(raw, 0)
+	if err != nil || start+n != len(raw) {
+		return "", fieldErr(ErrSyntax, field, "bad string")
 	}
-	return s, nil
+	return string(raw[start:]), nil
 }
 
 // rawInt decodes a raw bencode value that must be an integer fitting int64.
 func rawInt(raw []byte, field string) (int64, error) {
-	if len(raw) == 0 || raw[0] != 'i' {
+	if len(raw) < 2 || raw[0] != 'i' || raw[len(raw)-1] != 'e' {
 		return 0, fieldErr(ErrInvalid, field, "not an integer")
 	}
-	var n int64
-	if err := newDecoder(raw).Decode(&n); err != nil {
-		return 0, fieldErr(ErrInvalid, field, "bad integer %q", raw)
+	n, err := parseDigits(raw[1 : len(raw)-1])
+	if err != nil {
+		return 0, fieldErr(ErrInvalid, field, "%v", err)
 	}
 	return n, nil
 }
 
 // forEachItem calls fn for each raw element of a bencoded list, refusing lists with more than
-// max elements before decoding the rest, so a hostile list cannot make us allocate for it.
+// max elements before looking at the rest, so a hostile list cannot make us allocate for it.
+// Errors are *FieldError values whose Field starts with field.
 func forEachItem(raw []byte, field string, max int, fn func(i int, item []byte) error) error {
-	if len(raw) < 2 || raw[0] != 'l' || raw[len(raw)-1] != 'e' {
+	if len(raw) == 0 || raw[0] != 'l' {
 		return fieldErr(ErrInvalid, field, "not a list")
 	}
-	inner := raw[1 : len(raw)-1]
-	d := newDecoder(inner)
-	for i := 0; d.Offset < int64(len(inner)); i++ {
+	if end, err := skipValue(raw, 0, 0); err != nil || end != len(raw) {
+		return prefixErr(field, syntaxErr(err, end, len(raw)))
+	}
+	for i, pos := 0, 1; raw[pos] != 'e'; i++ {
 		if i >= max {
 			return fieldErr(ErrTooLarge, field, "more than %d entries", max)
 		}
-		var item bencode.Bytes
-		if err := d.Decode(&item); err != nil {
-			return fmt.Errorf("%w: %s[%d]: %v", ErrSyntax, field, i, err)
-		}
-		if err := fn(i, item); err != nil {
+		end, _ := skipValue(raw, pos, 0) // already checked
+		if err := fn(i, raw[pos:end]); err != nil {
 			return err
 		}
+		pos = end
 	}
 	return nil
 }
@@ -85,9 +85,12 @@ func forEachItem(raw []byte, field string, max int, fn func(i int, item []byte) 
 func stringList(raw []byte, field string, max int) ([]string, error) {
 	out := []string{}
 	err := forEachItem(raw, field, max, func(i int, item []byte) error {
-		s, err := rawString(item, fmt.Sprintf("%s[%d]", field, i))
+		s, err := rawString(item, "")
+		if err != nil {
+			return prefixErr(fmt.Sprintf("%s[%d]", field, i), err)
+		}
 		out = append(out, s)
-		return err
+		return nil
 	})
 	return out, err
 }

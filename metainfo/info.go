@@ -83,17 +83,17 @@ func (in *Info) parseLayout(d map[string]bencode.Bytes) error {
 }
 
 // parseFiles decodes the BEP 3 files list, checking the count cap before decoding entries and
-// the running total for overflow.
+// the running total for overflow. Field names are only formatted on the error path.
 func (in *Info) parseFiles(raw []byte) error {
 	in.Files = []File{}
 	var total int64
 	err := forEachItem(raw, "info.files", MaxFiles, func(i int, item []byte) error {
-		f, err := parseFile(item, fmt.Sprintf("info.files[%d]", i))
-		if err != nil {
-			return err
+		f, err := parseFile(item)
+		if err == nil && f.Length > math.MaxInt64-total {
+			err = fieldErr(ErrInvalid, "length", "total length overflows")
 		}
-		if f.Length > math.MaxInt64-total {
-			return fieldErr(ErrInvalid, fmt.Sprintf("info.files[%d].length", i), "total length overflows")
+		if err != nil {
+			return prefixErr(fmt.Sprintf("info.files[%d]", i), err)
 		}
 		total += f.Length
 		in.Files = append(in.Files, f)
@@ -108,31 +108,39 @@ func (in *Info) parseFiles(raw []byte) error {
 	return nil
 }
 
-func parseFile(raw []byte, field string) (File, error) {
-	d, err := decodeDict(raw, field)
+// parseFile decodes one files entry; errors carry fields relative to the entry.
+func parseFile(raw []byte) (File, error) {
+	var lraw, praw []byte
+	err := forEachEntry(raw, func(key string, val []byte) error {
+		switch key {
+		case "length":
+			lraw = val
+		case "path":
+			praw = val
+		}
+		return nil
+	})
 	if err != nil {
 		return File{}, err
 	}
-	lraw, ok := d["length"]
-	if !ok {
-		return File{}, fieldErr(ErrMissing, field+".length", "missing")
+	if lraw == nil {
+		return File{}, fieldErr(ErrMissing, "length", "missing")
 	}
-	n, err := rawInt(lraw, field+".length")
+	n, err := rawInt(lraw, "length")
 	if err != nil {
 		return File{}, err
 	}
 	if n < 0 {
-		return File{}, fieldErr(ErrInvalid, field+".length", "negative (%d)", n)
+		return File{}, fieldErr(ErrInvalid, "length", "negative (%d)", n)
 	}
-	praw, ok := d["path"]
-	if !ok {
-		return File{}, fieldErr(ErrMissing, field+".path", "missing")
+	if praw == nil {
+		return File{}, fieldErr(ErrMissing, "path", "missing")
 	}
-	path, err := stringList(praw, field+".path", maxPathComponents)
+	path, err := stringList(praw, "path", maxPathComponents)
 	if err != nil {
 		return File{}, err
 	}
-	if err := checkPath(path, field+".path"); err != nil {
+	if err := checkPath(path, "path"); err != nil {
 		return File{}, err
 	}
 	return File{Length: n, Path: path}, nil

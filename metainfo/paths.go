@@ -31,8 +31,8 @@ func checkPath(path []string, field string) error {
 		return fieldErr(ErrUnsafePath, field, "empty path")
 	}
 	for i, c := range path {
-		if err := checkComponent(c, fmt.Sprintf("%s[%d]", field, i)); err != nil {
-			return err
+		if err := checkComponent(c, ""); err != nil {
+			return prefixErr(fmt.Sprintf("%s[%d]", field, i), err)
 		}
 	}
 	if j := filepath.Join(path...); !filepath.IsLocal(j) {
