@@ -78,16 +78,8 @@ func TestInteropLibtorrentToTransmission(t *testing.T) {
 	startProc(ctx, t, "transmission-cli", "-g", confDir, "-w", leechDir, "-p", itoaPort(freePort(t)), "-M", torrent)
 
 	want := filepath.Join(leechDir, "payload.bin")
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if got, err := os.ReadFile(want); err == nil && bytes.Equal(payload, got) {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("transmission did not complete: %v", ctx.Err())
-		}
-	}
+	waitFor(ctx, t, "transmission to complete", func() bool {
+		got, err := os.ReadFile(want)
+		return err == nil && bytes.Equal(payload, got)
+	})
 }

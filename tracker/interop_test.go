@@ -109,24 +109,32 @@ func TestInteropLibtorrentToAria2(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(leechDir, "payload.bin"))
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(payload, got), "aria2 downloaded the seeder's bytes")
-	c, ok := srv.Store().Scrape(m.InfoHash)
-	require.True(t, ok)
-	assert.Equal(t, 1, c.Downloaded, "aria2's completed event was counted")
+	// aria2 may exit before its final announce has been answered; wait for it.
+	waitFor(ctx, t, "aria2's download to be counted", func() bool {
+		c, _ := srv.Store().Scrape(m.InfoHash)
+		return c.Downloaded == 1
+	})
 }
 
 // waitSeeders waits until the store lists n seeders for h.
 func waitSeeders(ctx context.Context, t *testing.T, srv *tracker.Server, h metainfo.Hash, n int) {
 	t.Helper()
+	waitFor(ctx, t, "seeders", func() bool {
+		c, _ := srv.Store().Scrape(h)
+		return c.Complete >= n
+	})
+}
+
+// waitFor polls cond until it holds or ctx ends.
+func waitFor(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	for {
-		if c, _ := srv.Store().Scrape(h); c.Complete >= n {
-			return
-		}
+	for !cond() {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			t.Fatalf("waiting for %d seeders: %v", n, ctx.Err())
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
 		}
 	}
 }
