@@ -55,8 +55,9 @@ Prometheus metrics and /healthz answers "ok". It stops gracefully on SIGINT or S
 }
 
 func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
-	if f.interval <= 0 || f.minInterval < 0 || f.rate < 0 || f.maxPeersPerSwarm < 0 || f.maxSwarms < 0 {
-		return errors.New("tracker: --interval must be positive; limits must not be negative")
+	// Replies carry whole seconds, so anything under a second would tell clients "0".
+	if f.interval < time.Second || f.minInterval < 0 || f.rate < 0 || f.maxPeersPerSwarm < 0 || f.maxSwarms < 0 {
+		return errors.New("tracker: --interval must be at least 1s; limits must not be negative")
 	}
 	cfg := tracker.Config{
 		Logger: a.logger, Interval: f.interval, MinInterval: f.minInterval,

@@ -74,6 +74,7 @@ func TestTrackerCommandAllowList(t *testing.T) {
 func TestTrackerCommandBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"tracker", "--interval", "0s"},
+		{"tracker", "--interval", "500ms"},
 		{"tracker", "--rate", "-1"},
 		{"tracker", "--allow", "/nonexistent/allow"},
 		{"tracker", "--listen", "256.0.0.1:bad"},
