@@ -311,3 +311,27 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\r\n")
 	return line
 }
+
+// TestHostileClientNeverReads: a client that sends requests and never reads the replies is
+// cut off by the server's 10 s timeouts instead of holding a goroutine for ever.
+func TestHostileClientNeverReads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := serveInBubble(t, hostileServer(t, tracker.Config{}))
+		c, err := l.dial()
+		require.NoError(t, err)
+		defer c.Close()
+		go func() { _, _ = io.WriteString(c, "GET /announce?"+hOK+" HTTP/1.1\r\nHost: x\r\n\r\n") }()
+		start := time.Now()
+		for {
+			time.Sleep(time.Second)
+			_ = c.SetWriteDeadline(time.Now().Add(time.Millisecond))
+			_, err := io.WriteString(c, "x")
+			if errors.Is(err, io.ErrClosedPipe) {
+				break
+			}
+			require.Less(t, time.Since(start), time.Minute, "the server still holds the connection")
+		}
+		t.Logf("cut off after %v", time.Since(start))
+		assert.LessOrEqual(t, time.Since(start), 11*time.Second)
+	})
+}
