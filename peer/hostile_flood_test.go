@@ -2,7 +2,6 @@ package peer_test
 
 import (
 	"encoding/binary"
-	"os"
 	"runtime"
 	"testing"
 	"testing/synctest"
@@ -160,9 +159,6 @@ func TestHostileRequestFloodNotReading(t *testing.T) {
 // keep-alives so that it never looks idle must still be dropped: otherwise it pins a
 // connection and an upload slot (and a blocked writer goroutine) for ever.
 func TestHostileStalledReaderKeepsAlive(t *testing.T) {
-	if os.Getenv("SWARM_KNOWN_BUGS") == "" {
-		t.Skip("known bug: the connection writer has no write deadline, so a peer that reads nothing but sends keep-alives is never dropped (SWARM_KNOWN_BUGS=1 runs it)")
-	}
 	synctest.Test(t, func(t *testing.T) {
 		tor := hostileTorrent(t, 33)
 		nw := peertest.NewNetwork()
@@ -182,7 +178,11 @@ func TestHostileStalledReaderKeepsAlive(t *testing.T) {
 		}()
 		select {
 		case <-closed:
-			t.Logf("dropped after %v: %s", time.Since(start), logs.find("peer dropped"))
+			took := time.Since(start)
+			synctest.Wait()
+			t.Logf("dropped after %v: %s", took, logs.find("peer dropped"))
+			assert.LessOrEqual(t, took, 2*hIdle)
+			assert.NotEmpty(t, logs.find("peer dropped", "timeout"), logs.dump())
 		case <-time.After(10 * hIdle):
 			_ = h.nc.Close()
 			<-closed
