@@ -213,9 +213,6 @@ func poll(timeout time.Duration, cond func() bool) bool {
 // TestFaultGetKnownPeer: `swarm get --peer ADDR` must download from a peer given on the
 // command line (no tracker), as when the tracker is down but the peer is known.
 func TestFaultGetKnownPeer(t *testing.T) {
-	if os.Getenv("SWARM_KNOWN_BUGS") == "" {
-		t.Skip("known bug: session.run calls Swarm.AddPeers before Swarm.Run starts, and AddPeers waits for the loop, so get/seed --peer hang for ever (SWARM_KNOWN_BUGS=1 runs it)")
-	}
 	seedDir, getDir := t.TempDir(), t.TempDir()
 	data := make([]byte, 200<<10)
 	_, _ = rand.NewChaCha8([32]byte{8}).Read(data)

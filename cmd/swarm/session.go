@@ -138,14 +138,12 @@ func (s *session) run(ctx context.Context, up, down int64, extra []netip.AddrPor
 		return err
 	}
 	s.sw = sw
-	if len(extra) > 0 {
-		sw.AddPeers(extra...)
-	}
-	return s.supervise(ctx)
+	return s.supervise(ctx, extra)
 }
 
-// supervise runs the swarm and decides when to stop it.
-func (s *session) supervise(ctx context.Context) error {
+// supervise runs the swarm and decides when to stop it. extra are peers from --peer, added
+// once the loop runs (AddPeers talks to it).
+func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var runErr error
@@ -154,6 +152,9 @@ func (s *session) supervise(ctx context.Context) error {
 		runErr = s.sw.Run(runCtx)
 		cancel()
 	})
+	if len(extra) > 0 {
+		s.sw.AddPeers(extra...)
+	}
 	display := newSessionDisplay(s.a, s.mi, s.flags.quiet)
 	completed := s.sw.Completed()
 	completedAt := time.Time{}
