@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -88,7 +86,7 @@ func runCreate(ctx context.Context, a *app, path string, o createOpts) error {
 			return fmt.Errorf("create: %s exists (use --force to overwrite)", out)
 		}
 	}
-	bar := newCreateBar(a.stderr, o.quiet)
+	bar := &createBar{a: a, quiet: o.quiet}
 	cfg.Progress = bar.update
 	m, err := metainfo.Create(ctx, cfg)
 	bar.finish()
@@ -106,8 +104,8 @@ func runCreate(ctx context.Context, a *app, path string, o createOpts) error {
 	if err := writeTorrentFile(out, data, o.force); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
-	fmt.Fprintf(a.stdout, "%s: %s, %d pieces of %s, info-hash %s\n", out, infoFormatSize(m.Info.TotalLength()),
-		m.Info.NumPieces(), infoFormatSize(m.Info.PieceLength), m.InfoHash)
+	fmt.Fprintf(a.stdout, "%s: %s, %d pieces of %s, info-hash %s\n", out, humanBytes(m.Info.TotalLength()),
+		m.Info.NumPieces(), humanBytes(m.Info.PieceLength), m.InfoHash)
 	return nil
 }
 
@@ -162,32 +160,24 @@ func writeTorrentFile(path string, data []byte, force bool) error {
 	return f.Close()
 }
 
-// createBar draws a progress bar on stderr when it is a terminal and --quiet is not given.
+// createBar draws a hashing progress bar on stderr when it is a terminal and --quiet is not
+// given; the bar is made on the first callback, when the total is known.
 type createBar struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
-}
-
-func newCreateBar(w io.Writer, quiet bool) *createBar {
-	if quiet || !createIsTerminal(w) {
-		return &createBar{}
-	}
-	return &createBar{w: w}
+	a     *app
+	quiet bool
+	bar   *progressbar.ProgressBar
 }
 
 // update is the metainfo progress callback; Create calls it from one goroutine at a time.
 func (b *createBar) update(hashed, total int64) {
-	if b.w == nil {
+	if b.quiet {
 		return
 	}
 	if b.bar == nil {
-		b.bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(b.w),
-			progressbar.OptionSetDescription("hashing"),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+		if b.bar = b.a.newBar(total, "hashing", false); b.bar == nil {
+			b.quiet = true // no terminal
+			return
+		}
 	}
 	_ = b.bar.Set64(hashed)
 }
@@ -196,14 +186,4 @@ func (b *createBar) finish() {
 	if b.bar != nil {
 		_ = b.bar.Finish()
 	}
-}
-
-// createIsTerminal reports whether w is a character device such as a terminal.
-func createIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -127,20 +127,6 @@ func percent(done, total int64) float64 {
 	return 100 * float64(done) / float64(total)
 }
 
-// humanBytes prints a size in IEC units, as rates are shown by most clients.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // sessionStats is the --stats JSON summary.
 type sessionStats struct {
 	Name       string  `json:"name"`

@@ -87,8 +87,8 @@ func (v infoJSON) writeText(w io.Writer) error {
 	line := func(k, val string) { fmt.Fprintf(tw, "%s:\t%s\n", k, val) }
 	line("Name", v.Name)
 	line("Info-hash", v.InfoHash)
-	line("Size", fmt.Sprintf("%s (%d bytes)", infoFormatSize(v.Size), v.Size))
-	line("Pieces", fmt.Sprintf("%d of %s", v.Pieces, infoFormatSize(v.PieceLength)))
+	line("Size", fmt.Sprintf("%s (%d bytes)", humanBytes(v.Size), v.Size))
+	line("Pieces", fmt.Sprintf("%d of %s", v.Pieces, humanBytes(v.PieceLength)))
 	line("Private", map[bool]string{true: "yes", false: "no"}[v.Private])
 	for _, kv := range [][2]string{{"Source", v.Source}, {"Comment", v.Comment}, {"Created by", v.CreatedBy}} {
 		if kv[1] != "" {
@@ -113,7 +113,7 @@ func (v infoJSON) writeText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "Files (%d):\n", len(v.Files))
 	for _, f := range v.Files {
-		fmt.Fprintf(w, "  %10s  %s\n", infoFormatSize(f.Length), f.Path)
+		fmt.Fprintf(w, "  %10s  %s\n", humanBytes(f.Length), f.Path)
 	}
 	_, err := fmt.Fprintf(w, "Magnet: %s\n", v.Magnet)
 	return err
@@ -126,8 +126,8 @@ func infoNone(n int) string {
 	return ""
 }
 
-// infoFormatSize prints a byte count with a binary unit: 512 B, 1.5 KiB, 256 KiB, 1.0 GiB.
-func infoFormatSize(n int64) string {
+// humanBytes prints a byte count with a binary unit: 512 B, 1.5 KiB, 256 KiB, 1.0 GiB.
+func humanBytes(n int64) string {
 	const units = "KMGTPE"
 	if n < 1024 {
 		return fmt.Sprintf("%d B", n)

@@ -73,6 +73,6 @@ func TestInfoFormatSize(t *testing.T) {
 		want string
 	}{{0, "0 B"}, {1023, "1023 B"}, {1024, "1 KiB"}, {1536, "1.5 KiB"}, {256 << 10, "256 KiB"}, {1 << 30, "1 GiB"}, {5 << 60, "5 EiB"}}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, infoFormatSize(tt.n))
+		assert.Equal(t, tt.want, humanBytes(tt.n))
 	}
 }

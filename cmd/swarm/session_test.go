@@ -138,6 +138,6 @@ func TestDemo(t *testing.T) {
 	defer cancel()
 	err := run(ctx, []string{"demo", "--size", "3MiB", "--leechers", "3", "--piece-length", "64KiB"}, &out, &out)
 	require.NoError(t, err, out.String())
-	assert.Contains(t, out.String(), "3 leechers downloaded 3.0 MiB")
+	assert.Contains(t, out.String(), "3 leechers downloaded 3 MiB")
 	assert.Contains(t, out.String(), "every copy verified")
 }
