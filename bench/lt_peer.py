@@ -114,6 +114,8 @@ def make_session(a):
         # TCP only: libtorrent tries uTP first and falls back to TCP after a 3 s timeout.
         'enable_outgoing_utp': False, 'enable_incoming_utp': False,
         'alert_mask': 0,
+        # Dial a peer that refused or dropped us again after 1 s, not the default 60 s.
+        'min_reconnect_time': 1,
     }, 0)  # flags 0: no default plugins (ut_pex, ut_metadata, smart_ban)
     # Rate limits skip local-network peers by default (they go to the unlimited local peer
     # class); put every address in the global class so that the limits apply on loopback.
@@ -145,15 +147,26 @@ class Reader:
         return n
 
     def read(self):
-        st = self.h.status()
-        v = [st.total_payload_download if self.a.mode == 'leech' else st.total_payload_upload]
+        """Returns [(value, time)] per series, each stamped with the midpoint of its own read
+        (an `ss` call can take long on a loaded machine; one stamp for all would skew rates)."""
+        v = [stamped(lambda: self.counter())]
         if self.a.swarm_port:
-            v.append(sock_bytes(self.a.swarm_port, inbound=self.a.mode == 'seed'))
+            v.append(stamped(lambda: sock_bytes(self.a.swarm_port, inbound=self.a.mode == 'seed')))
         if self.a.swarm_pid_file:
             if not self.pid:
                 self.pid = read_pid(self.a.swarm_pid_file)
-            v.append(proc_wchar(self.pid) if self.pid else 0)
+            v.append(stamped(lambda: proc_wchar(self.pid) if self.pid else 0))
         return v
+
+    def counter(self):
+        st = self.h.status()
+        return st.total_payload_download if self.a.mode == 'leech' else st.total_payload_upload
+
+
+def stamped(f):
+    t = time.monotonic()
+    v = f()
+    return v, (t + time.monotonic()) / 2
 
 
 def wait_first_byte(a, h, r):
@@ -187,24 +200,24 @@ def main():
         sys.exit('lt_peer: --peer is required in mode ' + a.mode)
     r = Reader(a, h)
     start, t0, before = wait_first_byte(a, h, r)
-    samples = [(0.0, before)]
+    samples = [before]
     for i in range(1, a.seconds + 1):
         time.sleep(max(0.0, t0 + i - time.monotonic()))
-        v = r.read()
-        samples.append((time.monotonic() - t0, v))
+        samples.append(r.read())
     out = {'label': a.label, 'mode': a.mode, 'first_byte_after': round(t0 - start, 2),
-           'seconds': round(samples[-1][0], 3), 'progress_at_end': round(h.status().progress, 3)}
+           'seconds': round(samples[-1][0][1] - samples[0][0][1], 3),
+           'progress_at_end': round(h.status().progress, 3)}
     for k, name in enumerate(r.names()):
-        out[name] = series(samples, k)
+        out[name] = series([s[k] for s in samples])
     print(json.dumps(out))
 
 
-def series(samples, k):
-    """Average rate over the window, and per-second rates, of counter k."""
-    rates = [(samples[i][1][k] - samples[i - 1][1][k]) / (samples[i][0] - samples[i - 1][0])
+def series(samples):
+    """Average rate over the window, and per-second rates, of one counter's (value, time)s."""
+    rates = [(samples[i][0] - samples[i - 1][0]) / (samples[i][1] - samples[i - 1][1])
              for i in range(1, len(samples))]
-    span = samples[-1][0] - samples[0][0]
-    return {'avg': round((samples[-1][1][k] - samples[0][1][k]) / span),
+    span = samples[-1][1] - samples[0][1]
+    return {'avg': round((samples[-1][0] - samples[0][0]) / span),
             'min': round(min(rates)), 'max': round(max(rates)),
             'per_second': [round(x) for x in rates]}
 
