@@ -39,9 +39,11 @@ else
 	go build -o "$tmp/swarm" ./cmd/swarm
 fi
 mkdir -p "$tmp/seed"
-# 128 MiB: at 4 MiB/s a 20 s window plus the start stays well short of the end.
-head -c $((128 << 20)) /dev/urandom >"$tmp/seed/payload.bin"
-"$tmp/swarm" create "$tmp/seed/payload.bin" -o "$tmp/p.torrent" --piece-length 256KiB -q
+# Payload: 32 s at the highest rate, at least 128 MiB, so no transfer ends within the window.
+size=128
+for mib in $RATES; do size=$((mib * 32 > size ? mib * 32 : size)); done
+head -c $((size << 20)) /dev/urandom >"$tmp/seed/payload.bin"
+"$tmp/swarm" create "$tmp/seed/payload.bin" -o "$tmp/p.torrent" --piece-length 256KiB -q >&2
 
 # start_bg PIDFILE CMD...: runs CMD in the background, records its PID for cleanup and PIDFILE.
 start_bg() {
@@ -52,12 +54,20 @@ start_bg() {
 	echo $! >"$pidfile"
 }
 
+# forget PID: drops an ended process from the cleanup list (its PID may be reused).
+forget() {
+	local keep=() p
+	for p in "${pids[@]}"; do if [[ $p != "$1" ]]; then keep+=("$p"); fi; done
+	pids=("${keep[@]}")
+}
+
 # stop PIDFILE: ends that process and waits for it.
 stop() {
 	local p
 	p=$(cat "$1")
 	kill "$p" 2>/dev/null || true
 	wait "$p" 2>/dev/null || true
+	forget "$p"
 }
 
 # wait_listen PORT: waits up to 30 s for a listening socket on 127.0.0.1:PORT (libtorrent does
@@ -97,18 +107,23 @@ run_one() {
 			--dir "$mdir" --listen "127.0.0.1:$mp" --peer "127.0.0.1:$tp" --seconds "$WINDOW" \
 			--swarm-port "$tp" --label "$label" --timeout 60
 	fi
-	if [[ ! -f $tmp/mpid ]] || ! wait "$(cat "$tmp/mpid")"; then
+	local ok=0
+	if [[ -f $tmp/mpid ]]; then
+		if wait "$(cat "$tmp/mpid")"; then ok=1; fi
+		forget "$(cat "$tmp/mpid")"
+		rm -f "$tmp/mpid"
+	fi
+	if ((ok == 0)); then
 		echo "run failed: $label; log of the measuring peer, then of the tested process:" >&2
 		cat "$tmp/mpid.log" "$tmp/pid.log" >&2 2>/dev/null || true
 		stop "$tmp/pid"
-		rm -f "$tmp/mpid"
 		return 1
 	fi
 	out=$(tail -n 1 "$tmp/mpid.log")
-	rm -f "$tmp/mpid"
 	if ! kill -0 "$(cat "$tmp/pid")" 2>/dev/null; then
 		echo "tested process exited during the window: $label" >&2
 		cat "$tmp/pid.log" >&2
+		stop "$tmp/pid"
 		return 1
 	fi
 	stop "$tmp/pid"
