@@ -61,9 +61,6 @@ func TestFaultDiskFull(t *testing.T) {
 // 4 MiB cannot fit in 2 MiB, so at least 2 MiB more are needed, whatever order the blocks
 // came in.
 func TestFaultDiskFullNeedsSpace(t *testing.T) {
-	if os.Getenv("SWARM_KNOWN_BUGS") == "" {
-		t.Skip("known bug: storage.DiskFullError.Need counts only bytes past each file's current size, so a sparse file written out of order reports far too little (64 KiB instead of about 2 MiB; SWARM_KNOWN_BUGS=1 runs it)")
-	}
 	_, tor, _, first, dfe := fillDisk(t)
 	defer first.Storage.Close()
 	assert.GreaterOrEqual(t, dfe.Need, tor.Info.TotalLength()-2<<20, "space still needed, as reported: %d bytes", dfe.Need)

@@ -202,13 +202,28 @@ func (s *files) writeError(idx int, err error) error {
 	return fmt.Errorf("write %s: %w", path, err)
 }
 
-// missing sums the bytes past the current end of every file.
+// missing estimates the disk space the rest of the payload needs: every file's length less the
+// space it already takes. Files are sparse and pieces arrive out of order (rarest first), so
+// that space is the file's allocated blocks, not its size, which can already be full length.
+// It stats each non-empty file, so it is only called once a write has failed for lack of space.
 func (s *files) missing() int64 {
 	var n int64
 	for _, sp := range s.spans {
-		n += max(sp.length-sp.size.Load(), 0)
+		n += max(sp.length-s.allocated(sp), 0)
 	}
 	return n
+}
+
+// allocated is the space file sp takes on disk; 0 if it cannot be told (say, deleted under us).
+func (s *files) allocated(sp *fileSpan) int64 {
+	if sp.size.Load() == 0 {
+		return 0
+	}
+	fi, err := s.root.Stat(sp.path)
+	if err != nil {
+		return 0
+	}
+	return allocatedBytes(fi)
 }
 
 // growTo raises v to at least n.

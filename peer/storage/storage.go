@@ -46,8 +46,10 @@ var (
 // errors.Is.
 type DiskFullError struct {
 	Path string // the file being written, under the download folder
-	// Need is a lower bound of the bytes still to be written to complete the payload (files
-	// are sparse, so holes inside a file are not counted).
+	// Need is the disk space the rest of the payload needs: the sum over its files of each
+	// file's length less the space it takes on disk (its allocated blocks, so the holes of a
+	// sparse file written out of order count as needed). Block rounding and file-system
+	// metadata make it an estimate, accurate to a few blocks per file.
 	Need int64
 	Err  error // the errno
 }
