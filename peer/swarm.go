@@ -100,6 +100,7 @@ type Swarm struct {
 
 	events    chan event
 	commands  chan func()
+	mailbox   chan []netip.AddrPort // AddPeers' addresses; capacity 1, merged by senders
 	completed chan struct{}
 	exited    chan struct{}
 	final     atomic.Pointer[Stats]
@@ -133,6 +134,7 @@ func New(cfg Config) (*Swarm, error) {
 		down:      orUnlimited(cfg.DownloadLimiter),
 		events:    make(chan event, 256),
 		commands:  make(chan func()),
+		mailbox:   make(chan []netip.AddrPort, 1),
 		completed: make(chan struct{}),
 		exited:    make(chan struct{}),
 	}
@@ -145,6 +147,8 @@ func New(cfg Config) (*Swarm, error) {
 	if s.seeding {
 		close(s.completed)
 	}
+	st := s.stats() // what Stats gives before Run starts
+	s.final.Store(&st)
 	return s, nil
 }
 
@@ -223,16 +227,30 @@ func (s *Swarm) PeerID() [20]byte { return s.peerID }
 func (s *Swarm) Completed() <-chan struct{} { return s.completed }
 
 // AddPeers gives the swarm addresses to connect to, from a source other than the Announcer
-// (PEX, DHT, the command line). It waits for Run to start and returns at once if Run has
-// returned.
+// (PEX, DHT, the command line). It never blocks: it may be called before Run (the addresses
+// are dialed when Run starts) and after it (they are ignored).
 func (s *Swarm) AddPeers(addrs ...netip.AddrPort) {
 	addrs = append([]netip.AddrPort(nil), addrs...)
-	s.do(func() { s.addKnown(addrs, s.now) })
+	for {
+		select { // merge with addresses the loop has not taken yet
+		case old := <-s.mailbox:
+			addrs = append(old, addrs...)
+		default:
+		}
+		select {
+		case s.mailbox <- addrs:
+			return
+		default: // another caller filled the mailbox meanwhile: merge again
+		}
+	}
 }
 
-// Stats returns a snapshot of the swarm's statistics. It waits for Run to start; after Run
-// has returned it gives the last snapshot.
+// Stats returns a snapshot of the swarm's statistics: from the running loop, or the state
+// at New before Run starts, or the last snapshot after Run has returned.
 func (s *Swarm) Stats() Stats {
+	if !s.started.Load() {
+		return *s.final.Load()
+	}
 	reply := make(chan Stats, 1)
 	if !s.do(func() { reply <- s.stats() }) {
 		return *s.final.Load()

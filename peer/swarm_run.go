@@ -53,6 +53,9 @@ func (s *Swarm) loop(ctx context.Context) error {
 		case f := <-s.commands:
 			s.now = time.Now()
 			f()
+		case addrs := <-s.mailbox:
+			s.now = time.Now()
+			s.addKnown(addrs, s.now)
 		case jobs <- job:
 			s.disk.taken()
 		case now := <-tick.C:
