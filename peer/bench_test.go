@@ -1,6 +1,7 @@
 package peer_test
 
 import (
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -51,4 +52,40 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkSwarmFourLeechers: one seeder and four leechers that join at once, 64 MiB over
+// loopback TCP. It reports the median leecher time and how many times the payload the seeder
+// uploaded (good piece selection lets leechers trade among themselves).
+func BenchmarkSwarmFourLeechers(b *testing.B) {
+	const size = 64 << 20
+	tor, err := peertest.NewTorrent("four.bin", size, 256<<10, 8)
+	require.NoError(b, err)
+	seedSt, err := tor.SeedStorage()
+	require.NoError(b, err)
+	for range b.N {
+		tr := peertest.NewTracker()
+		seeder, err := peertest.Start(b.Context(), tor, peertest.Options{Announcer: tr, Storage: seedSt, Have: fullHave(tor)})
+		require.NoError(b, err)
+		start := time.Now()
+		var leechers []*peertest.Node
+		for range 4 {
+			l, err := peertest.Start(b.Context(), tor, peertest.Options{Announcer: tr, Configure: fastTimeouts})
+			require.NoError(b, err)
+			leechers = append(leechers, l)
+		}
+		var times []float64
+		for _, l := range leechers {
+			<-l.Swarm.Completed()
+			times = append(times, time.Since(start).Seconds())
+		}
+		up := seeder.Swarm.Stats().Uploaded
+		for _, l := range leechers {
+			require.NoError(b, l.Stop())
+		}
+		require.NoError(b, seeder.Stop())
+		slices.Sort(times)
+		b.ReportMetric((times[1]+times[2])/2, "median-s")
+		b.ReportMetric(float64(up)/size, "seed-upload-x")
+	}
 }
