@@ -275,3 +275,20 @@ func (s *Swarm) do(f func()) bool {
 		return false
 	}
 }
+
+// LogValue shows the settings worth logging (no storage, listener or limiter internals).
+func (c Config) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.Any("infohash", c.InfoHash), slog.Int("max_peers", c.MaxPeers), slog.Int("port", int(c.Port))}
+	if c.Info != nil {
+		attrs = append(attrs, slog.String("name", c.Info.Name), slog.Int("pieces", c.Info.NumPieces()))
+	}
+	for _, l := range []struct {
+		key string
+		lim *rate.Limiter
+	}{{"up_limit", c.UploadLimiter}, {"down_limit", c.DownloadLimiter}} {
+		if l.lim != nil && l.lim.Limit() != rate.Inf {
+			attrs = append(attrs, slog.Float64(l.key, float64(l.lim.Limit())))
+		}
+	}
+	return slog.GroupValue(attrs...)
+}

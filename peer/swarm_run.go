@@ -23,7 +23,7 @@ func (s *Swarm) Run(ctx context.Context) error {
 	if s.cfg.Listener != nil {
 		s.wg.Go(func() { s.acceptLoop(ctx) })
 	}
-	s.log.Info("swarm started", "pieces", s.dl.have.Count(), "of", s.dl.have.Len(), "port", s.cfg.Port)
+	s.log.Info("swarm started", "have", s.dl.have.Count(), "config", s.cfg)
 	err := s.loop(ctx)
 	cancel()
 	s.shutdown()
