@@ -52,7 +52,8 @@ func TestSeedIsCompleteAtStartAndRunsOnce(t *testing.T) {
 		default:
 			t.Fatal("a seed is not complete at start")
 		}
-		st := seeder.Swarm.Stats() // waits for Run to start
+		synctest.Wait() // the node's Run has started and idles
+		st := seeder.Swarm.Stats()
 		assert.ErrorIs(t, seeder.Swarm.Run(t.Context()), peer.ErrAlreadyRun)
 		assert.True(t, st.Seeding)
 		assert.Equal(t, tor.Info.NumPieces(), st.Have)
