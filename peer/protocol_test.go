@@ -220,6 +220,8 @@ func TestChokeAndTimeoutReleaseRequests(t *testing.T) {
 		c := p.expect(wire.Cancel)
 		assert.GreaterOrEqual(t, time.Since(start), 59*time.Second)
 		assert.True(t, again[[3]uint32{c.Index, c.Begin, c.Length}])
+		synctest.Wait()
+		assert.True(t, leecher.Swarm.Stats().Peers[0].Snubbed)
 		// A block that was cancelled still arriving is tolerated.
 		off := int64(c.Index)*tor.Info.PieceLength + int64(c.Begin)
 		p.send(wire.Message{ID: wire.Piece, Index: c.Index, Begin: c.Begin, Block: tor.Payload[off : off+int64(c.Length)]})

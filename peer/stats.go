@@ -39,8 +39,10 @@ type PeerStats struct {
 	// PeerChoking: the peer chokes us. PeerInterested: the peer is interested in us.
 	PeerChoking, PeerInterested bool
 	Outgoing                    bool
-	DownRate, UpRate            float64 // bytes per second
-	Downloaded, Uploaded        int64
+	// Snubbed: a request to the peer timed out and it has sent no block since.
+	Snubbed              bool
+	DownRate, UpRate     float64 // bytes per second
+	Downloaded, Uploaded int64
 }
 
 // stats builds the snapshot; it runs on the loop.
@@ -62,7 +64,7 @@ func (s *Swarm) stats() Stats {
 			Addr: p.addr, Client: ClientName(p.peerID),
 			Choked: p.amChoking, Interested: p.amInterested,
 			PeerChoking: p.peerChoking, PeerInterested: p.peerInterested,
-			Outgoing: p.outgoing,
+			Outgoing: p.outgoing, Snubbed: p.snubbed,
 			DownRate: p.down.rate(rateWindow), UpRate: p.up.rate(rateWindow),
 			Downloaded: p.downloaded, Uploaded: p.uploaded,
 		})
