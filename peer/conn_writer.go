@@ -254,6 +254,7 @@ type deadlineWriter struct {
 	timeout time.Duration
 }
 
+// Write writes p under a fresh deadline.
 func (d deadlineWriter) Write(p []byte) (int, error) {
 	if err := d.nc.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
 		return 0, err

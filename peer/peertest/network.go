@@ -84,6 +84,7 @@ type pipeListener struct {
 	once  sync.Once
 }
 
+// Accept implements net.Listener.
 func (l *pipeListener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.conns:
@@ -93,6 +94,7 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 	}
 }
 
+// Close implements net.Listener; later dials are refused.
 func (l *pipeListener) Close() error {
 	l.once.Do(func() {
 		l.n.mu.Lock()
@@ -103,6 +105,7 @@ func (l *pipeListener) Close() error {
 	return nil
 }
 
+// Addr implements net.Listener.
 func (l *pipeListener) Addr() net.Addr { return tcpAddr(l.addr) }
 
 // pipeConn is a net.Pipe end with TCP addresses.
@@ -111,5 +114,7 @@ type pipeConn struct {
 	local, remote net.Addr
 }
 
+// LocalAddr implements net.Conn.
 func (c *pipeConn) LocalAddr() net.Addr  { return c.local }
+// RemoteAddr implements net.Conn.
 func (c *pipeConn) RemoteAddr() net.Addr { return c.remote }
