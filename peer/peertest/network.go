@@ -115,6 +115,7 @@ type pipeConn struct {
 }
 
 // LocalAddr implements net.Conn.
-func (c *pipeConn) LocalAddr() net.Addr  { return c.local }
+func (c *pipeConn) LocalAddr() net.Addr { return c.local }
+
 // RemoteAddr implements net.Conn.
 func (c *pipeConn) RemoteAddr() net.Addr { return c.remote }
