@@ -1,7 +1,11 @@
 package interop
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -48,7 +52,34 @@ func need(t *testing.T, tl *tool) {
 // so that is never a skip.
 func needSwarm(t *testing.T) {
 	t.Helper()
+	sourcesOnce.Do(statSources)
 	if env.buildErr != nil {
 		t.Fatal(env.buildErr)
 	}
+}
+
+var sourcesOnce sync.Once
+
+// statSources stats every Go source of the module (or the SWARM_BIN binary). The go command
+// caches test results keyed on the files a test consults, and the swarm binary is built by a
+// child process it cannot see: without this, `go test` would replay an interop result after
+// the engine changed. It must run inside a test: files touched before m.Run are not recorded.
+func statSources() {
+	if bin := os.Getenv("SWARM_BIN"); bin != "" {
+		_, _ = os.Stat(bin)
+		return
+	}
+	_ = filepath.WalkDir(env.root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() && path != env.root && (strings.HasPrefix(name, ".") || name == "testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && (strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum") {
+			_, _ = os.Stat(path)
+		}
+		return nil
+	})
 }
