@@ -1,6 +1,7 @@
 package peer_test
 
 import (
+	"fmt"
 	"slices"
 	"syscall"
 	"testing"
@@ -87,5 +88,38 @@ func BenchmarkSwarmFourLeechers(b *testing.B) {
 		slices.Sort(times)
 		b.ReportMetric((times[1]+times[2])/2, "median-s")
 		b.ReportMetric(float64(up)/size, "seed-upload-x")
+	}
+}
+
+// BenchmarkTransferFiles is BenchmarkTransfer with both sides on files (storage.OpenFiles)
+// in a temporary folder, as `swarm seed` and `swarm get` run.
+func BenchmarkTransferFiles(b *testing.B) {
+	const size = 256 << 20
+	dir := b.TempDir()
+	tor, err := peertest.NewTorrent("bench.bin", size, 256<<10, 7)
+	require.NoError(b, err)
+	seedSt, err := storage.OpenFiles(tor.Info, dir+"/seed")
+	require.NoError(b, err)
+	defer seedSt.Close()
+	_, err = seedSt.WriteAt(tor.Payload, 0)
+	require.NoError(b, err)
+	b.SetBytes(size)
+	b.ResetTimer()
+	for i := range b.N {
+		tr := peertest.NewTracker()
+		seeder, err := peertest.Start(b.Context(), tor, peertest.Options{Announcer: tr, Storage: seedSt, Have: fullHave(tor)})
+		require.NoError(b, err)
+		st, err := storage.OpenFiles(tor.Info, fmt.Sprintf("%s/leech%d", dir, i))
+		require.NoError(b, err)
+		start, cpu0 := time.Now(), cpuTime()
+		leecher, err := peertest.Start(b.Context(), tor, peertest.Options{Announcer: tr, Storage: st})
+		require.NoError(b, err)
+		<-leecher.Swarm.Completed()
+		elapsed, cpu := time.Since(start), cpuTime()-cpu0
+		b.ReportMetric(float64(size)/1e6/elapsed.Seconds(), "MB/s")
+		b.ReportMetric(cpu.Seconds()/(float64(size)/(1<<30)), "cpu-s/GiB")
+		require.NoError(b, leecher.Stop())
+		require.NoError(b, seeder.Stop())
+		require.NoError(b, st.Close())
 	}
 }
