@@ -50,9 +50,9 @@ def main():
         rows = sorted((k[1], v[0]) for k, v in res.items() if k[0] == test)
         print("\n`%s`: %s" % (test, ", ".join("%s %s" % r for r in rows) or "not run"))
     for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
-        m = re.match(r"--- (PASS|FAIL|SKIP): TestMixedSwarm \(([\d.]+)s\)", line)
+        m = re.match(r"--- (PASS|FAIL|SKIP): (TestMixedSwarm|TestSwarmReseeds) \(([\d.]+)s\)", line)
         if m:
-            print("\n`TestMixedSwarm`: %s %.0fs" % (m.group(1).lower(), float(m.group(2))))
+            print("\n`%s`: %s %.0fs" % (m.group(2), m.group(1).lower(), float(m.group(3))))
 
 
 if __name__ == "__main__":
