@@ -286,9 +286,6 @@ func TestHostileCorruptsSomeBlocks(t *testing.T) {
 // and sends keep-alives (so the idle deadline never fires) must still be dropped, with a
 // logged reason, once its requests keep timing out; it must not hold a peer slot for ever.
 func TestHostileLiarKeepsAlive(t *testing.T) {
-	if os.Getenv("SWARM_KNOWN_BUGS") == "" {
-		t.Skip("known bug: expireRequests only snubs a peer whose requests time out and asks it again, so a liar that sends keep-alives is never dropped (SWARM_KNOWN_BUGS=1 runs it)")
-	}
 	synctest.Test(t, func(t *testing.T) {
 		tor := hostileTorrent(t, 15)
 		hs := newHonestSwarm(t, tor, 0)

@@ -70,7 +70,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	delete(p.requests, b)
 	p.down.add(n)
 	p.downloaded += n
-	p.lastBlockAt, p.snubbed = s.now, false
+	p.lastBlockAt, p.snubbed, p.timeouts = s.now, false, 0
 	s.traffic.down.add(n)
 	s.traffic.downloaded += n
 	expected, done, cancels := s.dl.pk.Received(picker.PeerID(p.id), b)
@@ -228,8 +228,18 @@ func (s *Swarm) refillAll() {
 	}
 }
 
-// expireRequests withdraws requests unanswered for the request timeout; the peer is snubbed.
+// maxRequestTimeouts is how many times in a row a peer's requests may time out, with no block
+// received in between (and at least two request timeouts of silence), before it is dropped:
+// a peer that claims pieces, unchokes and never serves must not hold a slot for ever.
+const maxRequestTimeouts = 3
+
+// errUnresponsive is the drop reason of such a peer.
+var errUnresponsive = errors.New("requests timed out repeatedly with no block received")
+
+// expireRequests withdraws requests unanswered for the request timeout; the peer is snubbed,
+// and dropped after maxRequestTimeouts such expiries without a block.
 func (s *Swarm) expireRequests(p *peer) {
+	expired := false
 	for b, at := range p.requests {
 		if s.now.Sub(at) < s.cfg.Timeouts.Request {
 			continue
@@ -237,7 +247,18 @@ func (s *Swarm) expireRequests(p *peer) {
 		s.dl.pk.Release(picker.PeerID(p.id), b)
 		s.markCancelled(p, b)
 		s.sendTo(p, outMsg{kind: outControl, id: wire.Cancel, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
-		p.snubbed = true
+		p.snubbed, expired = true, true
 		s.dl.refill = true
+	}
+	if !expired {
+		return
+	}
+	p.timeouts++
+	silent := s.now.Sub(p.connectedAt)
+	if !p.lastBlockAt.IsZero() {
+		silent = s.now.Sub(p.lastBlockAt)
+	}
+	if p.timeouts >= maxRequestTimeouts && silent >= 2*s.cfg.Timeouts.Request {
+		s.dropPeer(p, errUnresponsive)
 	}
 }

@@ -30,6 +30,7 @@ type peer struct {
 	downloaded, uploaded     int64 // piece payload; uploaded mirrors conn.uploaded at the last sample
 	connectedAt, lastBlockAt time.Time
 	snubbed, closed          bool
+	timeouts                 int // request expiries since the last block received
 }
 
 // addrState is where a known address stands.
@@ -204,7 +205,7 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 func (s *Swarm) logDrop(p *peer, reason error) {
 	var pe *wire.ProtocolError
 	switch {
-	case errors.As(reason, &pe):
+	case errors.As(reason, &pe), errors.Is(reason, errUnresponsive):
 		s.log.Warn("peer dropped", "peer", p.addr, "client", ClientName(p.peerID), "err", reason)
 	case reason == nil || errors.Is(reason, io.EOF) || errors.Is(reason, net.ErrClosed):
 		s.log.Debug("peer gone", "peer", p.addr)
