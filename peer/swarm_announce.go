@@ -23,10 +23,13 @@ func (s *Swarm) maybeAnnounce(ctx context.Context) {
 	if s.cfg.Announcer == nil || a.inFlight {
 		return
 	}
+	// Events (completed) go out at once, as BEP 3 expects; trackers count them. Running out
+	// of peers only brings the next announce forward, and never closer than the gap.
 	gap := max(s.cfg.Timeouts.MinAnnounce, a.minInterval)
-	early := a.fails == 0 && s.now.Sub(a.last) >= gap &&
-		(len(a.queue) > 0 || (!s.seeding && len(s.peers.byID) == 0 && s.peers.dialing == 0))
-	if s.now.Before(a.next) && !early && !a.last.IsZero() {
+	event := a.fails == 0 && len(a.queue) > 0
+	starved := a.fails == 0 && s.now.Sub(a.last) >= gap &&
+		!s.seeding && len(s.peers.byID) == 0 && s.peers.dialing == 0
+	if s.now.Before(a.next) && !event && !starved && !a.last.IsZero() {
 		return
 	}
 	ev := EventNone
@@ -77,13 +80,18 @@ func (s *Swarm) onAnnounceDone(e announceDoneEvent) {
 	s.addKnown(e.resp.Peers, s.now)
 }
 
-// announceInterval is the peer source's interval, or ours, never under the minimum.
+// minRegularInterval guards against a tracker that asks for announces back to back.
+const minRegularInterval = time.Second
+
+// announceInterval is the peer source's interval (or ours when it gives none), never under its
+// own min interval. It is not raised to MinAnnounce: a tracker with a short interval expires
+// peers that announce less often than it asked.
 func (s *Swarm) announceInterval() time.Duration {
 	iv := s.ann.interval
 	if iv <= 0 {
 		iv = s.cfg.Timeouts.Announce
 	}
-	return max(iv, s.cfg.Timeouts.MinAnnounce, s.ann.minInterval)
+	return max(iv, s.ann.minInterval, minRegularInterval)
 }
 
 // announceStopped tells the peer source we leave, bounded by the Stopped timeout, even though

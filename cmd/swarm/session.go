@@ -124,7 +124,7 @@ func (s *session) run(ctx context.Context, up, down int64, extra []netip.AddrPor
 		MaxPeers:        s.flags.maxPeers,
 		UploadLimiter:   limiterOrNil(up),
 		DownloadLimiter: limiterOrNil(down),
-		Logger:          s.a.logger.With("infohash", s.mi.InfoHash),
+		Logger:          s.a.logger,
 		Dialer:          s.dialer(),
 	}
 	if trackers := s.mi.Trackers(); len(trackers) > 0 {

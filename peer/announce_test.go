@@ -1,0 +1,71 @@
+package peer_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/peer"
+	"github.com/swarm-bt/swarm/peer/peertest"
+)
+
+// timedAnnouncer records when each event was announced.
+type timedAnnouncer struct {
+	peer.Announcer
+	mu   sync.Mutex
+	when map[peer.Event][]time.Time
+}
+
+func (a *timedAnnouncer) Announce(ctx context.Context, req peer.AnnounceRequest) (peer.AnnounceResponse, error) {
+	a.mu.Lock()
+	a.when[req.Event] = append(a.when[req.Event], time.Now())
+	a.mu.Unlock()
+	return a.Announcer.Announce(ctx, req)
+}
+
+// TestCompletedAnnouncedAtOnce: BEP 3 trackers count downloads from the completed event, so it
+// must not wait for the next regular announce or the early-announce gap.
+func TestCompletedAnnouncedAtOnce(t *testing.T) {
+	tor := protoTorrent(t)
+	synctest.Test(t, func(t *testing.T) {
+		net, tr := peertest.NewNetwork(), peertest.NewTracker()
+		tr.Interval = 30 * time.Minute
+		rec := &timedAnnouncer{Announcer: tr, when: map[peer.Event][]time.Time{}}
+		seeder := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Seed: true})
+		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: rec})
+		<-leecher.Swarm.Completed()
+		done := time.Now()
+		time.Sleep(10 * time.Second)
+		require.NoError(t, leecher.Stop())
+		require.NoError(t, seeder.Stop())
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		require.Len(t, rec.when[peer.EventCompleted], 1)
+		assert.Less(t, rec.when[peer.EventCompleted][0].Sub(done), time.Second)
+	})
+}
+
+// TestShortTrackerIntervalHonoured: a tracker with a short interval expires peers that announce
+// less often, so the swarm must not stretch the interval to its own early-announce gap.
+func TestShortTrackerIntervalHonoured(t *testing.T) {
+	tor := protoTorrent(t)
+	synctest.Test(t, func(t *testing.T) {
+		net, tr := peertest.NewNetwork(), peertest.NewTracker()
+		tr.Interval = 5 * time.Second
+		rec := &timedAnnouncer{Announcer: tr, when: map[peer.Event][]time.Time{}}
+		seeder := bubbleNode(t, net, tor, peertest.Options{Announcer: rec, Seed: true, Configure: func(c *peer.Config) {
+			c.Timeouts.MinAnnounce = 30 * time.Second
+		}})
+		time.Sleep(31 * time.Second)
+		require.NoError(t, seeder.Stop())
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		// started at 0, then regular announces at 5, 10, ..., 30 s.
+		assert.GreaterOrEqual(t, len(rec.when[peer.EventNone]), 5)
+	})
+}
