@@ -54,7 +54,14 @@ type Config struct {
 	// may be shared across torrents for a global limit. A burst smaller than one block is
 	// charged in burst-sized steps. NewLimiter makes one with a sensible burst.
 	UploadLimiter, DownloadLimiter *rate.Limiter
-	Choke                          choke.Config
+	// Choke tunes the choker. Its SeedPolicy is set from SeedFastestUpload: the choke
+	// package's zero value (choke.SeedFastestUpload) is not the engine's default.
+	Choke choke.Config
+	// SeedFastestUpload makes a seed unchoke the peers it uploads to fastest
+	// (choke.SeedFastestUpload). By default a seed rotates its slots among interested peers
+	// (choke.SeedRoundRobin, libtorrent's default too), which gives a free-rider no sticky
+	// slot (docs/freerider.md).
+	SeedFastestUpload bool
 	// Logger receives the swarm's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Rand is the only source of randomness; nil means seeded from crypto/rand. The Swarm's
@@ -195,6 +202,10 @@ func (c *Config) setDefaults() {
 	c.DiskWorkers = orDefault(c.DiskWorkers, 4)
 	c.Choke.Interval = orDefault(c.Choke.Interval, 10*time.Second)
 	c.Choke.Slots = orDefault(c.Choke.Slots, 4)
+	c.Choke.SeedPolicy = choke.SeedRoundRobin
+	if c.SeedFastestUpload {
+		c.Choke.SeedPolicy = choke.SeedFastestUpload
+	}
 	c.Timeouts.setDefaults()
 }
 
