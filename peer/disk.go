@@ -3,8 +3,6 @@ package peer
 import (
 	"context"
 	"fmt"
-
-	"github.com/swarm-bt/swarm/peer/storage"
 )
 
 // maxPendingWrites bounds the block bytes received but not yet on disk; above it the loop
@@ -25,6 +23,9 @@ type diskJob struct {
 	piece int
 	begin uint32
 	data  []byte
+	// For verify jobs: the piece failed before (block sums always wanted) or several peers
+	// sent it (block sums wanted if it fails). See smartban.go.
+	suspect, shared bool
 }
 
 // diskQueue is the loop's side of the pool: jobs not yet taken by a worker. The loop offers
@@ -88,10 +89,6 @@ func (s *Swarm) runJob(j diskJob) diskDoneEvent {
 		}
 		return diskDoneEvent{job: j}
 	default:
-		ok, err := storage.VerifyPiece(s.cfg.Info, s.cfg.Storage, j.piece)
-		if err != nil {
-			err = fmt.Errorf("verify piece %d: %w", j.piece, err)
-		}
-		return diskDoneEvent{job: j, ok: ok, err: err}
+		return s.verify(j)
 	}
 }

@@ -60,9 +60,10 @@ func (e closedEvent) handle(_ context.Context, s *Swarm) { s.onClosed(e) }
 
 // diskDoneEvent: the pool finished a job.
 type diskDoneEvent struct {
-	job diskJob
-	ok  bool // for verify jobs: the hash matched
-	err error
+	job  diskJob
+	ok   bool       // for verify jobs: the hash matched
+	sums [][20]byte // for some verify jobs: the SHA-1 of each block (smartban.go)
+	err  error
 }
 
 func (e diskDoneEvent) handle(_ context.Context, s *Swarm) { s.onDiskDone(e) }

@@ -3,7 +3,6 @@ package peer
 import (
 	"errors"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer/bitfield"
@@ -24,18 +23,19 @@ type download struct {
 	pk       *picker.Picker
 	have     bitfield.Bitfield
 	left     int64
-	writing  map[int]int        // piece → block writes in flight
-	complete map[int]bool       // piece → every block received; verify once written
-	contrib  map[int][][20]byte // piece → peer IDs that sent accepted blocks
-	refill   bool               // blocks went back to the picker: refill every peer
-	wasted   int64              // piece payload received but not used
-	verified int                // pieces verified by this session
-	failed   int                // pieces that failed their hash
+	writing  map[int]int             // piece → block writes in flight
+	complete map[int]bool            // piece → every block received; verify once written
+	senders  map[int][][20]byte      // piece → per block, the peer ID that sent it
+	suspect  map[int]*suspectRecords // failed pieces that several peers sent (smartban.go)
+	refill   bool                    // blocks went back to the picker: refill every peer
+	wasted   int64                   // piece payload received but not used
+	verified int                     // pieces verified by this session
+	failed   int                     // pieces that failed their hash
 }
 
 func newDownload(info *metainfo.Info, have bitfield.Bitfield, rng *rand.Rand) download {
 	pk := picker.New(pickerConfig(info, rng), have.Clone())
-	d := download{pk: pk, have: have, writing: map[int]int{}, complete: map[int]bool{}, contrib: map[int][][20]byte{}}
+	d := download{pk: pk, have: have, writing: map[int]int{}, complete: map[int]bool{}, senders: map[int][][20]byte{}, suspect: map[int]*suspectRecords{}}
 	for i := range info.NumPieces() {
 		if !have.Has(i) {
 			d.left += info.PieceSize(i)
@@ -80,7 +80,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		s.fill(p)
 		return nil
 	}
-	s.addContributor(b.Piece, p.peerID)
+	s.addSender(b.Piece, b.Begin, p.peerID)
 	s.dl.writing[b.Piece]++
 	s.disk.push(diskJob{kind: jobWrite, piece: b.Piece, begin: b.Begin, data: m.Block})
 	if done {
@@ -106,20 +106,13 @@ func (s *Swarm) cancelDuplicates(b picker.Block, ids []picker.PeerID) {
 	}
 }
 
-func (s *Swarm) addContributor(piece int, id [20]byte) {
-	c := s.dl.contrib[piece]
-	if !slices.Contains(c, id) {
-		s.dl.contrib[piece] = append(c, id)
-	}
-}
-
 func (s *Swarm) onDiskDone(e diskDoneEvent) {
 	if e.err != nil {
 		s.fatal = e.err
 		return
 	}
 	if e.job.kind == jobVerify {
-		s.onVerified(e.job.piece, e.ok)
+		s.onVerified(e.job.piece, e.ok, e.sums)
 		return
 	}
 	throttled := s.disk.pending > maxPendingWrites
@@ -133,18 +126,19 @@ func (s *Swarm) onDiskDone(e diskDoneEvent) {
 		delete(s.dl.writing, i)
 		if s.dl.complete[i] {
 			delete(s.dl.complete, i)
-			s.disk.push(diskJob{kind: jobVerify, piece: i})
+			s.disk.push(s.verifyJob(i))
 		}
 	}
 }
 
-func (s *Swarm) onVerified(i int, ok bool) {
-	contrib := s.dl.contrib[i]
-	delete(s.dl.contrib, i)
+func (s *Swarm) onVerified(i int, ok bool, sums [][20]byte) {
+	senders := s.dl.senders[i]
+	delete(s.dl.senders, i)
 	if !ok {
-		s.pieceFailed(i, contrib)
+		s.pieceFailed(i, senders, sums)
 		return
 	}
+	s.suspectVerified(i, sums)
 	s.dl.have.Set(i)
 	s.dl.pk.PieceVerified(i)
 	s.dl.left -= s.cfg.Info.PieceSize(i)
@@ -164,22 +158,21 @@ func (s *Swarm) onVerified(i int, ok bool) {
 // errCorrupt is the ban reason of the peers that sent a piece that failed its hash.
 var errCorrupt = errors.New("sent corrupt data")
 
-// maxStrikes is how many failed pieces a peer may take part in before it is banned.
-const maxStrikes = 3
-
-// pieceFailed puts the piece back and strikes the peers that sent it; a peer that sent the
-// whole piece alone is banned at once.
-func (s *Swarm) pieceFailed(i int, contrib [][20]byte) {
+// pieceFailed puts the piece back. A peer that sent the whole piece alone is banned at once;
+// when several sent it, their blocks are remembered for the smart ban (smartban.go).
+func (s *Swarm) pieceFailed(i int, senders, sums [][20]byte) {
 	s.dl.failed++
 	s.dl.wasted += s.cfg.Info.PieceSize(i)
 	s.dl.pk.PieceFailed(i)
 	s.dl.refill = true
+	contrib := distinctSenders(senders)
 	s.log.Warn("piece failed its hash check", "piece", i, "peers", len(contrib))
-	for _, id := range contrib {
-		s.peers.strikes[id]++
-		if len(contrib) == 1 || s.peers.strikes[id] >= maxStrikes {
-			s.ban(id, errCorrupt)
-		}
+	switch len(contrib) {
+	case 0:
+	case 1:
+		s.ban(contrib[0], errCorrupt)
+	default:
+		s.suspectFailed(i, senders, sums)
 	}
 }
 
@@ -209,6 +202,10 @@ func (s *Swarm) fill(p *peer) {
 		return
 	}
 	for _, b := range s.dl.pk.Pick(picker.PeerID(p.id), n) {
+		if !s.mayRequest(p, b) {
+			s.dl.pk.Release(picker.PeerID(p.id), b)
+			continue
+		}
 		p.requests[b] = s.now
 		s.sendTo(p, outMsg{kind: outControl, id: wire.Request, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
 	}
@@ -248,6 +245,7 @@ func (s *Swarm) expireRequests(p *peer) {
 		s.markCancelled(p, b)
 		s.sendTo(p, outMsg{kind: outControl, id: wire.Cancel, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
 		p.snubbed, expired = true, true
+		s.suspectTimedOut(p, b.Piece)
 		s.dl.refill = true
 	}
 	if !expired {

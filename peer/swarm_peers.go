@@ -57,7 +57,6 @@ type peerTable struct {
 	byPeerID map[[20]byte]*peer
 	known    map[netip.AddrPort]*addrInfo
 	banned   map[[20]byte]bool
-	strikes  map[[20]byte]int
 	nextID   int
 	dialing  int
 	wantDial bool
@@ -69,7 +68,6 @@ func newPeerTable() peerTable {
 		byPeerID: map[[20]byte]*peer{},
 		known:    map[netip.AddrPort]*addrInfo{},
 		banned:   map[[20]byte]bool{},
-		strikes:  map[[20]byte]int{},
 	}
 }
 
