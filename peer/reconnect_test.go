@@ -34,6 +34,10 @@ func TestLeecherReconnectsWhenPeersReturn(t *testing.T) {
 				require.NoError(t, err)
 				seedOpt := peertest.Options{Announcer: tr, Storage: seedSt, Have: fullHave(tor), Configure: limitUpload(256 << 10)}
 				seeder := bubbleNode(t, net, tor, seedOpt)
+				// The seeder announces first, so the leecher learns its listen address (when the
+				// seeder dials the leecher instead, the leecher only sees an ephemeral port and
+				// has nothing to redial with the tracker down).
+				synctest.Wait()
 				leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Configure: func(c *peer.Config) {
 					fastTimeouts(c)
 					c.Timeouts.MinAnnounce = 5 * time.Second
@@ -51,7 +55,11 @@ func TestLeecherReconnectsWhenPeersReturn(t *testing.T) {
 					require.NoError(t, err)
 				}
 				back := bubbleNode(t, net, tor, seedOpt)
-				<-leecher.Swarm.Completed()
+				select {
+				case <-leecher.Swarm.Completed():
+				case <-time.After(10 * time.Minute): // fake time: fails fast instead of spinning
+					t.Fatalf("leecher did not reconnect: %+v", leecher.Swarm.Stats())
+				}
 				require.NoError(t, tor.Compare(leecher.Storage))
 				st := leecher.Swarm.Stats()
 				assert.GreaterOrEqual(t, st.Have, before)
