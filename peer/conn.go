@@ -80,6 +80,7 @@ func (s *Swarm) startConn(ctx context.Context, c *conn, bitfield []byte) {
 // backpressure) and hands each message to the loop.
 func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 	r := wire.NewReader(c.nc, wire.Limits{NumPieces: s.cfg.Info.NumPieces(), MaxBlock: wire.BlockSize})
+	r.SetBlockAlloc(s.disk.blocks.get) // set by startDisk before any connection starts
 	for {
 		if err := c.nc.SetReadDeadline(time.Now().Add(s.cfg.Timeouts.Idle)); err != nil {
 			return err

@@ -33,7 +33,8 @@ type diskJob struct {
 type diskQueue struct {
 	jobs    chan diskJob
 	queue   []diskJob
-	pending int64 // bytes in queued or running write jobs
+	pending int64     // bytes in queued or running write jobs
+	blocks  blockPool // received block buffers, given back after their write
 }
 
 func (q *diskQueue) push(j diskJob) {
@@ -64,6 +65,7 @@ func (q *diskQueue) taken() {
 func (s *Swarm) startDisk(ctx context.Context) {
 	jobs := make(chan diskJob)
 	s.disk.jobs = jobs
+	s.disk.blocks = newBlockPool(freeBlocks)
 	for range s.cfg.DiskWorkers {
 		s.wg.Go(func() {
 			for {

@@ -60,6 +60,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	b := picker.Block{Piece: int(m.Index), Begin: m.Begin, Length: uint32(len(m.Block))}
 	n := int64(len(m.Block))
 	if _, ok := p.requests[b]; !ok {
+		s.disk.blocks.put(m.Block)
 		if _, ok := p.cancelled[b]; ok {
 			delete(p.cancelled, b)
 			s.dl.wasted += n
@@ -76,6 +77,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	expected, done, cancels := s.dl.pk.Received(picker.PeerID(p.id), b)
 	s.cancelDuplicates(b, cancels)
 	if !expected {
+		s.disk.blocks.put(m.Block)
 		s.dl.wasted += n
 		s.fill(p)
 		return nil
@@ -117,6 +119,7 @@ func (s *Swarm) onDiskDone(e diskDoneEvent) {
 	}
 	throttled := s.disk.pending > maxPendingWrites
 	s.disk.pending -= int64(len(e.job.data))
+	s.disk.blocks.put(e.job.data) // written: the buffer is free
 	if throttled && s.disk.pending <= maxPendingWrites {
 		s.dl.refill = true
 	}

@@ -17,7 +17,8 @@ func violation(format string, args ...any) error {
 func (s *Swarm) onMessage(e messageEvent) {
 	p := s.peers.byID[e.id]
 	if p == nil {
-		return // dropped meanwhile
+		s.disk.blocks.put(e.m.Block) // dropped meanwhile
+		return
 	}
 	first := !p.gotMessage
 	p.gotMessage = true
