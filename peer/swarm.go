@@ -83,7 +83,8 @@ type Timeouts struct {
 	KeepAlive time.Duration // a keep-alive is sent after this long without writing; default 90 s
 	// Announce is the regular announce interval when the peer source gives none; default 30 min.
 	Announce time.Duration
-	// MinAnnounce is the least time between two announces; default 30 s.
+	// MinAnnounce is the least time between early announces made for want of peers, and the
+	// first retry delay after a failed announce; default 30 s.
 	MinAnnounce time.Duration
 	// AnnounceCall bounds one announce call; default 30 s. The stopped announce made as Run
 	// returns is bounded by Stopped, default 5 s.
