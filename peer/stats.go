@@ -3,6 +3,7 @@ package peer
 import (
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // rateWindow is the window, in seconds, of the rates shown in Stats.
@@ -28,6 +29,18 @@ type Stats struct {
 	UpRate       float64
 	Peers        []PeerStats // sorted by address
 	Seeding      bool
+	// Tracker is the state of the peer source (zero when there is no Announcer).
+	Tracker TrackerStats
+}
+
+// TrackerStats is the state of the swarm's announces to its peer source.
+type TrackerStats struct {
+	LastAnnounce time.Time // when the last announce returned; zero before the first
+	NextAnnounce time.Time // when the next regular (or retry) announce is due
+	LastError    string    // error of the last announce; "" when it worked
+	Failures     int       // failed announces in a row
+	// Seeders, Leechers and Peers come from the last good reply.
+	Seeders, Leechers, Peers int
 }
 
 // PeerStats describes one connected peer.
@@ -58,6 +71,13 @@ func (s *Swarm) stats() Stats {
 		DownRate:     s.traffic.down.rate(rateWindow),
 		UpRate:       s.traffic.up.rate(rateWindow),
 		Seeding:      s.seeding,
+	}
+	if s.cfg.Announcer != nil {
+		a := &s.ann
+		st.Tracker = TrackerStats{
+			LastAnnounce: a.last, NextAnnounce: a.next, LastError: a.lastErr, Failures: a.fails,
+			Seeders: a.seeders, Leechers: a.leechers, Peers: a.peers,
+		}
 	}
 	for _, p := range s.peers.byID {
 		st.Peers = append(st.Peers, PeerStats{

@@ -14,6 +14,9 @@ type announceState struct {
 	minInterval time.Duration // from the peer source
 	last        time.Time     // when the last announce returned
 	fails       int           // failed announces in a row
+	lastErr     string        // error of the last announce, "" when it worked
+	// seeders, leechers and peers (how many it returned) are from the last good reply.
+	seeders, leechers, peers int
 }
 
 // maybeAnnounce starts an announce when one is due: the regular interval, a pending event, or
@@ -65,12 +68,14 @@ func (s *Swarm) onAnnounceDone(e announceDoneEvent) {
 	a.last = s.now
 	if e.err != nil {
 		a.fails++
+		a.lastErr = e.err.Error()
 		wait := min(s.cfg.Timeouts.MinAnnounce<<min(a.fails-1, 10), s.announceInterval())
 		a.next = s.now.Add(wait)
 		s.log.Warn("announce failed", "event", e.ev, "retry_in", wait, "err", e.err)
 		return
 	}
-	a.fails = 0
+	a.fails, a.lastErr = 0, ""
+	a.seeders, a.leechers, a.peers = e.resp.Seeders, e.resp.Leechers, len(e.resp.Peers)
 	if len(a.queue) > 0 && a.queue[0] == e.ev {
 		a.queue = a.queue[1:]
 	}
