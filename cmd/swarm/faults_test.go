@@ -24,7 +24,6 @@ import (
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/bitfield"
 	"github.com/swarm-bt/swarm/peer/storage"
-	"github.com/swarm-bt/swarm/tracker"
 )
 
 // faultChildEnv carries the JSON arguments of `swarm` for the helper process.
@@ -98,20 +97,6 @@ func killSeeder(t *testing.T, mi *metainfo.MetaInfo, dir string) (*peer.Swarm, s
 	return sw, ln.Addr().String(), reads
 }
 
-// faultTracker serves an open tracker on loopback for the test's lifetime.
-func faultTracker(t *testing.T) string {
-	t.Helper()
-	srv, err := tracker.New(tracker.Config{Interval: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = srv.Serve(ctx, ln) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return "http://" + ln.Addr().String() + "/announce"
-}
-
 // TestFaultKillGet kills `swarm get` with SIGKILL at random moments, then restarts it: every
 // run resumes from what is on disk, the seeder never serves a piece again once it was on disk
 // and verified, no verified piece is lost, and the final file is byte-identical. Three kills
@@ -126,7 +111,7 @@ func TestFaultKillGet(t *testing.T) {
 	_, _ = rand.NewChaCha8([32]byte{7}).Read(data)
 	require.NoError(t, os.WriteFile(filepath.Join(seedDir, "killed.bin"), data, 0o644))
 	mi, err := metainfo.Create(context.Background(), metainfo.CreateConfig{Path: filepath.Join(seedDir, "killed.bin"),
-		PieceLength: 32 << 10, Announce: [][]string{{faultTracker(t)}}})
+		PieceLength: 32 << 10, Announce: [][]string{{startTestTracker(t)}}})
 	require.NoError(t, err)
 	b, err := mi.Marshal()
 	require.NoError(t, err)
@@ -257,7 +242,7 @@ func TestFaultGetDiskFull(t *testing.T) {
 	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
 	require.NoError(t, os.WriteFile(filepath.Join(seedDir, "big.bin"), data, 0o644))
 	mi, err := metainfo.Create(context.Background(), metainfo.CreateConfig{Path: filepath.Join(seedDir, "big.bin"),
-		PieceLength: 64 << 10, Announce: [][]string{{faultTracker(t)}}})
+		PieceLength: 64 << 10, Announce: [][]string{{startTestTracker(t)}}})
 	require.NoError(t, err)
 	b, err := mi.Marshal()
 	require.NoError(t, err)

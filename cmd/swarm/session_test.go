@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,20 +18,14 @@ import (
 
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/tracker"
+	"github.com/swarm-bt/swarm/tracker/trackertest"
 )
 
 // startTestTracker serves an open tracker on loopback for the test's lifetime.
 func startTestTracker(t *testing.T) string {
 	t.Helper()
-	srv, err := tracker.New(tracker.Config{Interval: 2 * time.Second})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = srv.Serve(ctx, ln) })
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	return "http://" + ln.Addr().String() + "/announce"
+	_, announce := trackertest.Start(t, tracker.Config{Interval: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	return announce
 }
 
 // writeTorrent makes a payload of size random bytes under dir/name and its torrent.
