@@ -81,7 +81,7 @@ func newSessionDisplay(a *app, mi *metainfo.MetaInfo, quiet bool) *sessionDispla
 
 func (d *sessionDisplay) update(st peer.Stats) {
 	done := d.mi.Info.TotalLength() - st.Left
-	line := statusLine(st)
+	line := statusLine(st, time.Now())
 	if d.bar != nil {
 		d.bar.Describe(line)
 		_ = d.bar.Set64(done)
@@ -108,7 +108,8 @@ func (d *sessionDisplay) finish(st peer.Stats) {
 		humanBytes(st.Downloaded), humanBytes(st.Uploaded))
 }
 
-func statusLine(st peer.Stats) string {
+// statusLine is the live one-line summary; now dates the tracker's next retry.
+func statusLine(st peer.Stats, now time.Time) string {
 	eta := "-"
 	if st.Left > 0 && st.DownRate > 0 {
 		eta = (time.Duration(float64(st.Left)/st.DownRate) * time.Second).Round(time.Second).String()
@@ -116,8 +117,33 @@ func statusLine(st peer.Stats) string {
 	if st.Left == 0 {
 		eta = "seeding"
 	}
-	return fmt.Sprintf("down %s/s up %s/s peers %d eta %s",
+	line := fmt.Sprintf("down %s/s up %s/s peers %d eta %s",
 		humanBytes(int64(st.DownRate)), humanBytes(int64(st.UpRate)), len(st.Peers), eta)
+	if tr := trackerState(st.Tracker, now); tr != "" {
+		line += " tracker: " + tr
+	}
+	return line
+}
+
+// trackerState says briefly how the announces go: "" before the first one (or without a
+// tracker), "ok, 3 seeders" or "error (3 failures, retry in 40s)".
+func trackerState(tr peer.TrackerStats, now time.Time) string {
+	if tr.LastAnnounce.IsZero() {
+		return ""
+	}
+	if tr.Failures == 0 {
+		return "ok, " + plural(tr.Seeders, "seeder")
+	}
+	retry := max(tr.NextAnnounce.Sub(now), 0).Round(time.Second)
+	return fmt.Sprintf("error (%s, retry in %s)", plural(tr.Failures, "failure"), retry)
+}
+
+// plural counts things in English: "1 failure", "3 failures".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func percent(done, total int64) float64 {
@@ -129,15 +155,37 @@ func percent(done, total int64) float64 {
 
 // sessionStats is the --stats JSON summary.
 type sessionStats struct {
-	Name       string  `json:"name"`
-	InfoHash   string  `json:"info_hash"`
-	Size       int64   `json:"size"`
-	Complete   bool    `json:"complete"`
-	Downloaded int64   `json:"downloaded"`
-	Uploaded   int64   `json:"uploaded"`
-	Pieces     int     `json:"pieces"`
-	Have       int     `json:"have"`
-	Seconds    float64 `json:"seconds"`
+	Name       string        `json:"name"`
+	InfoHash   string        `json:"info_hash"`
+	Size       int64         `json:"size"`
+	Complete   bool          `json:"complete"`
+	Downloaded int64         `json:"downloaded"`
+	Uploaded   int64         `json:"uploaded"`
+	Pieces     int           `json:"pieces"`
+	Have       int           `json:"have"`
+	Seconds    float64       `json:"seconds"`
+	Tracker    *trackerStats `json:"tracker,omitempty"` // nil when the torrent has no tracker
+}
+
+// trackerStats is the tracker's state in the --stats JSON.
+type trackerStats struct {
+	LastAnnounce time.Time `json:"last_announce,omitzero"`
+	NextAnnounce time.Time `json:"next_announce,omitzero"`
+	LastError    string    `json:"last_error,omitempty"`
+	Failures     int       `json:"failures"`
+	Seeders      int       `json:"seeders"`
+	Leechers     int       `json:"leechers"`
+	Peers        int       `json:"peers"`
+}
+
+func newTrackerStats(mi *metainfo.MetaInfo, tr peer.TrackerStats) *trackerStats {
+	if len(mi.Trackers()) == 0 {
+		return nil
+	}
+	return &trackerStats{
+		LastAnnounce: tr.LastAnnounce, NextAnnounce: tr.NextAnnounce, LastError: tr.LastError,
+		Failures: tr.Failures, Seeders: tr.Seeders, Leechers: tr.Leechers, Peers: tr.Peers,
+	}
 }
 
 func (s *session) writeStats(st peer.Stats) error {
@@ -150,6 +198,7 @@ func (s *session) writeStats(st peer.Stats) error {
 		Name: s.mi.Info.Name, InfoHash: s.mi.InfoHash.String(), Size: s.mi.Info.TotalLength(),
 		Complete: st.Left == 0, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
 		Pieces: st.NumPieces, Have: st.Have, Seconds: time.Since(s.start).Seconds(),
+		Tracker: newTrackerStats(s.mi, st.Tracker),
 	}}}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

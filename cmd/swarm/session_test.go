@@ -86,6 +86,11 @@ func TestSeedAndGet(t *testing.T) {
 	require.Len(t, stats.Torrents, 1)
 	assert.True(t, stats.Torrents[0].Complete)
 	assert.GreaterOrEqual(t, stats.Torrents[0].Downloaded, int64(len(data)))
+	if tr := stats.Torrents[0].Tracker; assert.NotNil(t, tr, "the stats name the tracker's state") {
+		assert.Zero(t, tr.Failures)
+		assert.Empty(t, tr.LastError)
+		assert.False(t, tr.LastAnnounce.IsZero())
+	}
 }
 
 func TestGetInterruptedExitsIncomplete(t *testing.T) {
