@@ -94,10 +94,15 @@ func (d *sessionDisplay) update(st peer.Stats) {
 	fmt.Fprintf(d.a.stderr, "%s: %5.1f%% %s\n", d.mi.Info.Name, percent(done, d.mi.Info.TotalLength()), line)
 }
 
-func (d *sessionDisplay) finish(st peer.Stats) {
+// clear removes the live bar, for a swarm stopped by a recheck.
+func (d *sessionDisplay) clear() {
 	if d.bar != nil {
 		_ = d.bar.Clear()
 	}
+}
+
+func (d *sessionDisplay) finish(st peer.Stats) {
+	d.clear()
 	done := d.mi.Info.TotalLength() - st.Left
 	state := "incomplete"
 	if st.Left == 0 {

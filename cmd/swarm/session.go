@@ -48,6 +48,8 @@ type sessionFlags struct {
 	statsFile  string
 	peers      []string
 	quiet      bool
+	// recheckEvery re-checks the content this often (0 = only on SIGHUP).
+	recheckEvery time.Duration
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -62,6 +64,7 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.statsFile, "stats", "", "write a JSON summary (bytes up and down) to this file when the process ends")
 	fl.StringSliceVar(&f.peers, "peer", nil, "also connect to this peer address (IP:port); repeatable")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
+	fl.DurationVar(&f.recheckEvery, "recheck-every", 0, "re-check the content on disk this often, like SIGHUP does (0 = off)")
 }
 
 // session is one torrent being downloaded or seeded by the CLI.
@@ -72,7 +75,14 @@ type session struct {
 	st    storage.Storage
 	sw    *peer.Swarm
 	start time.Time
+	// completedAt is when the download first reached 100% (zero until then).
+	completedAt time.Time
+	// before adds up the traffic of the swarms that a recheck replaced.
+	before peer.Stats
 }
+
+// errRecheck tells run that the user asked for a recheck: the swarm was stopped for it.
+var errRecheck = errors.New("swarm: recheck requested")
 
 // runSession loads the torrent, checks what is on disk, and runs the swarm until it is done
 // (get without --seed), the seed limits are reached, or ctx is cancelled.
@@ -99,12 +109,15 @@ func runSession(ctx context.Context, a *app, torrentPath string, f *sessionFlags
 	}
 	s := &session{a: a, flags: f, mi: mi, st: st, start: time.Now()}
 	err = s.run(ctx, up, down, extra)
-	if cerr := st.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("close content: %w", cerr)
+	if s.st != nil {
+		if cerr := s.st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close content: %w", cerr)
+		}
 	}
 	return err
 }
 
+// run checks the content and runs swarms on it: one, or a new one after each recheck.
 func (s *session) run(ctx context.Context, up, down int64, extra []netip.AddrPort) error {
 	have, err := s.check(ctx)
 	if err != nil {
@@ -114,13 +127,9 @@ func (s *session) run(ctx context.Context, up, down int64, extra []netip.AddrPor
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
 	cfg := peer.Config{
 		Info:            &s.mi.Info,
 		InfoHash:        s.mi.InfoHash,
-		Storage:         s.st,
-		Have:            have,
-		Listener:        ln,
 		MaxPeers:        s.flags.maxPeers,
 		UploadLimiter:   limiterOrNil(up),
 		DownloadLimiter: limiterOrNil(down),
@@ -130,9 +139,24 @@ func (s *session) run(ctx context.Context, up, down int64, extra []netip.AddrPor
 	if trackers := s.mi.Trackers(); len(trackers) > 0 {
 		cfg.Announcer, err = newTrackerAnnouncer(trackers, s.flags.bind, s.a.logger)
 		if err != nil {
+			ln.Close()
 			return err
 		}
 	}
+	for {
+		cfg.Storage, cfg.Have, cfg.Listener = s.st, have, ln
+		err := s.runSwarm(ctx, cfg, extra)
+		ln.Close() // Run closed it already, unless New failed
+		if !errors.Is(err, errRecheck) {
+			return err
+		}
+		if ln, have, err = s.recheck(ctx, ln); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *session) runSwarm(ctx context.Context, cfg peer.Config, extra []netip.AddrPort) error {
 	sw, err := peer.New(cfg)
 	if err != nil {
 		return err
@@ -141,8 +165,42 @@ func (s *session) run(ctx context.Context, up, down int64, extra []netip.AddrPor
 	return s.supervise(ctx, extra)
 }
 
+// recheck reopens the content (file sizes are read at open), checks it again and listens
+// again on the port the stopped swarm had, so that peers and the tracker still find us.
+func (s *session) recheck(ctx context.Context, old net.Listener) (net.Listener, bitfield.Bitfield, error) {
+	st := s.sw.Stats()
+	s.before.Downloaded += st.Downloaded
+	s.before.Uploaded += st.Uploaded
+	s.before.Wasted += st.Wasted
+	s.before.FailedPieces += st.FailedPieces
+	err := s.st.Close()
+	s.st = nil
+	if err != nil {
+		return nil, bitfield.Bitfield{}, fmt.Errorf("recheck: close content: %w", err)
+	}
+	if s.st, err = storage.OpenFiles(&s.mi.Info, s.flags.dir); err != nil {
+		return nil, bitfield.Bitfield{}, fmt.Errorf("recheck: open content in %s: %w", s.flags.dir, err)
+	}
+	have, err := s.check(ctx)
+	if err != nil {
+		return nil, bitfield.Bitfield{}, err
+	}
+	n := s.mi.Info.NumPieces()
+	fmt.Fprintf(s.a.stdout, "recheck: %d of %d pieces good; %d will be downloaded again\n", have.Count(), n, n-have.Count())
+	port := 0
+	if a, ok := old.Addr().(*net.TCPAddr); ok {
+		port = a.Port
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(s.flags.bind, strconv.Itoa(port)))
+	if err != nil {
+		return nil, bitfield.Bitfield{}, fmt.Errorf("recheck: listen for peers again: %w", err)
+	}
+	return ln, have, nil
+}
+
 // supervise runs the swarm and decides when to stop it. extra are peers from --peer, added
-// once the loop runs (AddPeers talks to it).
+// once the loop runs (AddPeers talks to it). It returns errRecheck when it stopped the swarm
+// for a recheck (SIGHUP, or --recheck-every).
 func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -157,30 +215,52 @@ func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
 	}
 	display := newSessionDisplay(s.a, s.mi, s.flags.quiet)
 	completed := s.sw.Completed()
-	completedAt := time.Time{}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	var every <-chan time.Time
+	if s.flags.recheckEvery > 0 {
+		t := time.NewTimer(s.flags.recheckEvery)
+		defer t.Stop()
+		every = t.C
+	}
+	recheck := false
 	for stop := false; !stop; {
 		select {
 		case <-runCtx.Done():
 			stop = true
+		case <-s.a.recheck:
+			recheck = true
+			cancel()
+		case <-every:
+			recheck = true
+			cancel()
 		case <-completed:
 			completed = nil
-			completedAt = time.Now()
-			s.onComplete(ctx)
-			if !s.keepSeeding(completedAt) {
+			if s.completedAt.IsZero() {
+				s.completedAt = time.Now()
+				s.onComplete(ctx)
+			}
+			if !s.keepSeeding(s.completedAt) {
 				cancel()
 			}
 		case <-tick.C:
 			st := s.sw.Stats()
 			display.update(st)
-			if !completedAt.IsZero() && !s.keepSeeding(completedAt) {
+			if !s.completedAt.IsZero() && !s.keepSeeding(s.completedAt) {
 				cancel()
 			}
 		}
 	}
 	wg.Wait()
+	if recheck && ctx.Err() == nil && (runErr == nil || errors.Is(runErr, context.Canceled)) {
+		display.clear()
+		return errRecheck
+	}
 	final := s.sw.Stats()
+	final.Downloaded += s.before.Downloaded
+	final.Uploaded += s.before.Uploaded
+	final.Wasted += s.before.Wasted
+	final.FailedPieces += s.before.FailedPieces
 	display.finish(final)
 	if err := s.writeStats(final); err != nil {
 		return err
@@ -216,6 +296,7 @@ func (s *session) exitStatus(runErr error, st peer.Stats) error {
 
 // check verifies what is already on disk, in parallel, so only missing pieces are fetched.
 func (s *session) check(ctx context.Context) (have bitfield.Bitfield, err error) {
+	start := time.Now()
 	bar := newCheckBar(s.a, s.mi.Info.NumPieces(), s.flags.quiet)
 	have, err = storage.Check(ctx, &s.mi.Info, s.st, runtime.GOMAXPROCS(0), bar.set)
 	bar.done()
@@ -223,7 +304,7 @@ func (s *session) check(ctx context.Context) (have bitfield.Bitfield, err error)
 		return have, fmt.Errorf("check content: %w", err)
 	}
 	s.a.logger.Info("checked content", "have", have.Count(), "pieces", s.mi.Info.NumPieces(),
-		"elapsed", time.Since(s.start).Round(time.Millisecond))
+		"elapsed", time.Since(start).Round(time.Millisecond))
 	return have, nil
 }
 
