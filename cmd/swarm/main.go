@@ -14,15 +14,20 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	err := runApp(ctx, &app{stdout: os.Stdout, stderr: os.Stderr, recheck: hup}, os.Args[1:])
-	signal.Stop(hup)
+	err := runApp(ctx, &app{stdout: os.Stdout, stderr: os.Stderr, recheck: notifyHangup}, os.Args[1:])
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "swarm:", err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// notifyHangup delivers SIGHUP from now on. Only get and seed call it (to re-check their
+// content), so the other commands keep the default: a hangup ends them.
+func notifyHangup() <-chan os.Signal {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGHUP)
+	return c
 }
 
 // run is the whole program minus process concerns, so tests can drive it.
@@ -40,10 +45,10 @@ func runApp(ctx context.Context, a *app, args []string) error {
 }
 
 // app carries what every command shares: its output streams, the logger built from the
-// global flags, and the recheck requests (SIGHUP; nil = none).
+// global flags, and how get and seed subscribe to recheck requests (SIGHUP; nil = none).
 type app struct {
 	stdout, stderr io.Writer
-	recheck        <-chan os.Signal
+	recheck        func() <-chan os.Signal
 	logger         *slog.Logger
 	logLevel       string
 	logJSON        bool

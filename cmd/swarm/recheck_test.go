@@ -54,7 +54,7 @@ func startRecheckSeed(t *testing.T, ctx context.Context, args []string) (chan<- 
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runApp(ctx, &app{stdout: out, stderr: out, recheck: recheck}, args)
+		done <- runApp(ctx, &app{stdout: out, stderr: out, recheck: func() <-chan os.Signal { return recheck }}, args)
 	}()
 	return recheck, out, func() error {
 		select {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -79,6 +80,8 @@ type session struct {
 	completedAt time.Time
 	// before adds up the traffic of the swarms that a recheck replaced.
 	before peer.Stats
+	// recheck delivers the user's requests to re-check the content (nil = never).
+	rechecks <-chan os.Signal
 }
 
 // errRecheck tells run that the user asked for a recheck: the swarm was stopped for it.
@@ -108,6 +111,9 @@ func runSession(ctx context.Context, a *app, torrentPath string, f *sessionFlags
 		return fmt.Errorf("open content in %s: %w", f.dir, err)
 	}
 	s := &session{a: a, flags: f, mi: mi, st: st, start: time.Now()}
+	if a.recheck != nil {
+		s.rechecks = a.recheck()
+	}
 	err = s.run(ctx, up, down, extra)
 	if s.st != nil {
 		if cerr := s.st.Close(); cerr != nil && err == nil {
@@ -228,7 +234,7 @@ func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
 		select {
 		case <-runCtx.Done():
 			stop = true
-		case <-s.a.recheck:
+		case <-s.rechecks:
 			recheck = true
 			cancel()
 		case <-every:
