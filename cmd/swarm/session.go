@@ -174,11 +174,7 @@ func (s *session) runSwarm(ctx context.Context, cfg peer.Config, extra []netip.A
 // recheck reopens the content (file sizes are read at open), checks it again and listens
 // again on the port the stopped swarm had, so that peers and the tracker still find us.
 func (s *session) recheck(ctx context.Context, old net.Listener) (net.Listener, bitfield.Bitfield, error) {
-	st := s.sw.Stats()
-	s.before.Downloaded += st.Downloaded
-	s.before.Uploaded += st.Uploaded
-	s.before.Wasted += st.Wasted
-	s.before.FailedPieces += st.FailedPieces
+	s.before = s.totals(s.sw.Stats())
 	err := s.st.Close()
 	s.st = nil
 	if err != nil {
@@ -246,13 +242,13 @@ func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
 				s.completedAt = time.Now()
 				s.onComplete(ctx)
 			}
-			if !s.keepSeeding(s.completedAt) {
+			if !s.keepSeeding(s.totals(s.sw.Stats())) {
 				cancel()
 			}
 		case <-tick.C:
 			st := s.sw.Stats()
 			display.update(st)
-			if !s.completedAt.IsZero() && !s.keepSeeding(s.completedAt) {
+			if !s.completedAt.IsZero() && !s.keepSeeding(s.totals(st)) {
 				cancel()
 			}
 		}
@@ -262,11 +258,7 @@ func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
 		display.clear()
 		return errRecheck
 	}
-	final := s.sw.Stats()
-	final.Downloaded += s.before.Downloaded
-	final.Uploaded += s.before.Uploaded
-	final.Wasted += s.before.Wasted
-	final.FailedPieces += s.before.FailedPieces
+	final := s.totals(s.sw.Stats())
 	display.finish(final)
 	if err := s.writeStats(final); err != nil {
 		return err
@@ -274,17 +266,26 @@ func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
 	return s.exitStatus(runErr, final)
 }
 
-// keepSeeding reports whether the seed limits still allow seeding after completion.
-func (s *session) keepSeeding(completedAt time.Time) bool {
+// totals adds the traffic of the swarms that rechecks stopped to the running one's stats.
+func (s *session) totals(st peer.Stats) peer.Stats {
+	st.Downloaded += s.before.Downloaded
+	st.Uploaded += s.before.Uploaded
+	st.Wasted += s.before.Wasted
+	st.FailedPieces += s.before.FailedPieces
+	return st
+}
+
+// keepSeeding reports whether the seed limits still allow seeding after completion; st are
+// the session's totals.
+func (s *session) keepSeeding(st peer.Stats) bool {
 	f := s.flags
 	if f.seed {
 		return true
 	}
-	if f.seedTime > 0 && time.Since(completedAt) < f.seedTime {
+	if f.seedTime > 0 && time.Since(s.completedAt) < f.seedTime {
 		return true
 	}
 	if f.seedRatio > 0 {
-		st := s.sw.Stats()
 		return float64(st.Uploaded) < f.seedRatio*float64(s.mi.Info.TotalLength())
 	}
 	return false
