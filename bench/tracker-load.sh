@@ -5,6 +5,8 @@
 # the same 1,024 hashes as its whitelist. Prints requests/s, p99 latency and the ratio.
 #
 # Usage: bench/tracker-load.sh [duration, default 20s] [rounds, default 1]
+# PIN=1 gives each tracker core 0 (swarm with GOMAXPROCS=1, like single-threaded opentracker)
+# and wrk core 1, so the load generator never queues the server behind itself.
 # With rounds > 1 the two trackers alternate (swarm, opentracker, swarm, ...) so that load
 # from other processes on the machine falls on both; the summary shows every round.
 set -euo pipefail
@@ -30,10 +32,15 @@ mkdir -p "$T/ot"
 cp "$T/hashes.txt" "$T/ot/whitelist"
 
 SWARM_PORT=16969 OT_PORT=16970
-"$T/swarm" tracker --listen 127.0.0.1:$SWARM_PORT --log-level error >"$T/swarm.log" 2>&1 &
+SERVER_PIN=() WRK_PIN=()
+if [ "${PIN:-0}" = 1 ]; then
+  SERVER_PIN=(taskset -c 0) WRK_PIN=(taskset -c 1)
+  export GOMAXPROCS=1
+fi
+"${SERVER_PIN[@]}" "$T/swarm" tracker --listen 127.0.0.1:$SWARM_PORT --log-level error >"$T/swarm.log" 2>&1 &
 PIDS+=($!)
 # -w is relative to the -d folder opentracker chroots into.
-opentracker -i 127.0.0.1 -p $OT_PORT -P $OT_PORT -d "$T/ot" -w whitelist >"$T/ot.log" 2>&1 &
+"${SERVER_PIN[@]}" opentracker -i 127.0.0.1 -p $OT_PORT -P $OT_PORT -d "$T/ot" -w whitelist >"$T/ot.log" 2>&1 &
 PIDS+=($!)
 
 first=$(head -1 "$T/hashes.txt" | sed 's/../%&/g')
@@ -55,7 +62,7 @@ bench() { # name port pid
   echo "== $1"
   local before
   before=$(ticks "$3")
-  HASHES="$T/hashes.txt" wrk -t2 -c64 -d"$DUR" --latency -s bench/tracker-announce.lua \
+  HASHES="$T/hashes.txt" "${WRK_PIN[@]}" wrk -t2 -c64 -d"$DUR" --latency -s bench/tracker-announce.lua \
     "http://127.0.0.1:$2" | tee "$T/$1.out"
   # Server CPU per announce does not depend on how busy the rest of the machine is.
   echo "$(( $(ticks "$3") - before ))" >"$T/$1.ticks"
