@@ -109,7 +109,7 @@ func TestFaultFilesChangedUnderSeed(t *testing.T) {
 		require.NoError(t, err)
 		defer st.Close()
 		nw := peertest.NewNetwork()
-		changed := hNode(t, nw, tor, peertest.Options{Storage: st, Have: allPieces(tor)})
+		changed := hNode(t, nw, tor, peertest.Options{Storage: st, Have: fullHave(tor)})
 		// Someone edits the file under the running seed: every piece gets a different byte.
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		require.NoError(t, err)

@@ -87,15 +87,6 @@ func envLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// allPieces is a full bitfield for tor.
-func allPieces(tor *peertest.Torrent) bitfield.Bitfield {
-	bf := bitfield.New(tor.Info.NumPieces())
-	for i := range tor.Info.NumPieces() {
-		bf.Set(i)
-	}
-	return bf
-}
-
 // awaitComplete waits (in fake or real time) for n to verify every piece.
 func awaitComplete(t *testing.T, n *peertest.Node, timeout time.Duration) {
 	t.Helper()

@@ -83,7 +83,7 @@ func TestHostileCorruptBlocksBannedThenHonestCompletes(t *testing.T) {
 		tor := hostileTorrent(t, 10)
 		hs := newHonestSwarm(t, tor, 0)
 		h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
-		require.NoError(t, h.send(bitfieldMsg(allPieces(tor)), wire.Message{ID: wire.Unchoke}))
+		require.NoError(t, h.send(bitfieldMsg(fullHave(tor)), wire.Message{ID: wire.Unchoke}))
 		requests := h.serve(garbage) // returns when the leecher closes the connection
 		assert.Positive(t, requests)
 		synctest.Wait()
@@ -107,7 +107,7 @@ func TestHostileCorruptBlocksAlongsideHonestSeeder(t *testing.T) {
 		tor := hostileTorrent(t, 11)
 		hs := newHonestSwarm(t, tor, 256<<10)
 		h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
-		require.NoError(t, h.send(bitfieldMsg(allPieces(tor)), wire.Message{ID: wire.Unchoke}))
+		require.NoError(t, h.send(bitfieldMsg(fullHave(tor)), wire.Message{ID: wire.Unchoke}))
 		go h.serve(garbage)
 		hs.finish(t)
 		synctest.Wait()
@@ -142,7 +142,7 @@ func TestHostileUnrequestedBlock(t *testing.T) {
 				tor := hostileTorrent(t, 12)
 				hs := newHonestSwarm(t, tor, 512<<10)
 				h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
-				require.NoError(t, h.send(bitfieldMsg(allPieces(tor))))
+				require.NoError(t, h.send(bitfieldMsg(fullHave(tor))))
 				req := wire.Message{Index: 3, Length: wire.BlockSize}
 				if tc.unchok {
 					require.NoError(t, h.send(wire.Message{ID: wire.Unchoke}))
@@ -177,7 +177,7 @@ func TestHostileClaimsPiecesItLacks(t *testing.T) {
 		claim func(tor *peertest.Torrent) []wire.Message
 	}{
 		{"full bitfield", func(tor *peertest.Torrent) []wire.Message {
-			return []wire.Message{bitfieldMsg(allPieces(tor))}
+			return []wire.Message{bitfieldMsg(fullHave(tor))}
 		}},
 		{"haves", func(tor *peertest.Torrent) []wire.Message {
 			var ms []wire.Message
@@ -264,7 +264,7 @@ func TestHostileCorruptsSomeBlocks(t *testing.T) {
 				hs.leecher = hNode(t, hs.nw, tor, peertest.Options{Logger: hs.logs.logger(), Configure: configure(seeded(100 + seed))})
 				hs.addSeeder(t, 256<<10)
 				h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
-				require.NoError(t, h.send(bitfieldMsg(allPieces(tor)), wire.Message{ID: wire.Unchoke}))
+				require.NoError(t, h.send(bitfieldMsg(fullHave(tor)), wire.Message{ID: wire.Unchoke}))
 				go h.serve(func(m wire.Message) []byte {
 					if m.Begin == 0 {
 						return h.block(m)
@@ -289,7 +289,7 @@ func TestHostileLiarKeepsAlive(t *testing.T) {
 		tor := hostileTorrent(t, 15)
 		hs := newHonestSwarm(t, tor, 0)
 		h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
-		require.NoError(t, h.send(bitfieldMsg(allPieces(tor)), wire.Message{ID: wire.Unchoke}))
+		require.NoError(t, h.send(bitfieldMsg(fullHave(tor)), wire.Message{ID: wire.Unchoke}))
 		stop := h.keepAlive(hIdle / 2)
 		defer stop()
 		served := make(chan int)
@@ -340,7 +340,7 @@ func TestHostileFramesHonestSeeder(t *testing.T) {
 				hs.leecher = hNode(t, hs.nw, tor, peertest.Options{Logger: hs.logs.logger(), Configure: configure(seeded(200 + seed))})
 				hs.addSeeder(t, 256<<10)
 				h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
-				require.NoError(t, h.send(bitfieldMsg(allPieces(tor)), wire.Message{ID: wire.Unchoke}))
+				require.NoError(t, h.send(bitfieldMsg(fullHave(tor)), wire.Message{ID: wire.Unchoke}))
 				go h.serve(func(m wire.Message) []byte {
 					if m.Begin == 0 {
 						return nil // let it time out: the honest seeder will send it

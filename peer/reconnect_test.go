@@ -43,9 +43,9 @@ func TestLeecherReconnectsWhenPeersReturn(t *testing.T) {
 					c.Timeouts.MinAnnounce = 5 * time.Second
 				}})
 				half := tor.Info.NumPieces() / 2
-				require.True(t, waitFor(t, time.Minute, func() bool { return leecher.Swarm.Stats().Have >= half }))
+				require.True(t, poll(time.Minute, func() bool { return leecher.Swarm.Stats().Have >= half }))
 				require.NoError(t, seeder.Stop())
-				require.True(t, waitFor(t, time.Minute, func() bool { return len(leecher.Swarm.Stats().Peers) == 0 }))
+				require.True(t, poll(time.Minute, func() bool { return len(leecher.Swarm.Stats().Peers) == 0 }))
 				before := leecher.Swarm.Stats().Have
 
 				time.Sleep(20 * time.Second) // nobody there: dials fail, backoff grows

@@ -58,7 +58,7 @@ func TestResumeDoesNotRefetchVerifiedPieces(t *testing.T) {
 		st := storage.NewMemory(tor.Info.TotalLength())
 		first := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Storage: st})
 		third := tor.Info.NumPieces() / 3
-		require.True(t, waitFor(t, time.Minute, func() bool { return first.Swarm.Stats().Have >= third }))
+		require.True(t, poll(time.Minute, func() bool { return first.Swarm.Stats().Have >= third }))
 		require.NoError(t, first.Stop())
 
 		have, err := storage.Check(t.Context(), tor.Info, st, 1, nil)

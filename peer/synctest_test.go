@@ -3,7 +3,6 @@ package peer_test
 import (
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,18 +15,6 @@ func bubbleNode(t *testing.T, net *peertest.Network, tor *peertest.Torrent, opt 
 	t.Helper()
 	opt.Network = net
 	return startNode(t, tor, opt)
-}
-
-// waitFor polls cond on fake time until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool) bool {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
-		if cond() {
-			return true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return cond()
 }
 
 func TestSwarmInBubble(t *testing.T) {

@@ -45,24 +45,13 @@ func startNode(t *testing.T, tor *peertest.Torrent, opt peertest.Options) *peert
 	return n
 }
 
-func waitDone(t *testing.T, n *peertest.Node, timeout time.Duration) {
-	t.Helper()
-	select {
-	case <-n.Swarm.Completed():
-	case <-time.After(timeout):
-		t.Fatalf("download not complete after %v: %+v", timeout, n.Swarm.Stats())
-	case <-n.Done():
-		t.Fatalf("swarm stopped before completing: %v", n.Err())
-	}
-}
-
 func TestTransferTCPOneSeederOneLeecher(t *testing.T) {
 	tor, err := peertest.NewTorrent("one.bin", 3<<20+123, 64<<10, 1)
 	require.NoError(t, err)
 	tr := peertest.NewTracker()
 	seeder := startNode(t, tor, peertest.Options{Announcer: tr, Seed: true})
 	leecher := startNode(t, tor, peertest.Options{Announcer: tr})
-	waitDone(t, leecher, 20*time.Second)
+	awaitComplete(t, leecher, 20*time.Second)
 	require.NoError(t, tor.Compare(leecher.Storage))
 
 	st := leecher.Swarm.Stats()
@@ -107,7 +96,7 @@ func TestTransferTCPMultiFileSeveralLeechers(t *testing.T) {
 		dirs = append(dirs, dir)
 	}
 	for i, l := range leechers {
-		waitDone(t, l, 20*time.Second)
+		awaitComplete(t, l, 20*time.Second)
 		require.NoError(t, l.Stop())
 		require.NoError(t, l.Storage.Close())
 		for _, fe := range tor.Info.FileEntries() {
