@@ -42,18 +42,12 @@ func (e Event) String() string {
 	return ""
 }
 
-// announceQuery is a parsed, validated announce request.
+// announceQuery is a parsed, validated announce request: what a client sends (the same
+// fields as the client side's AnnounceRequest) and how it wants the answer.
 type announceQuery struct {
-	InfoHash   metainfo.Hash
-	PeerID     PeerID
-	Port       uint16
-	Uploaded   int64
-	Downloaded int64
-	Left       int64
-	Event      Event
-	NumWant    int
-	Compact    bool
-	NoPeerID   bool
+	AnnounceRequest
+	Compact  bool
+	NoPeerID bool
 	// IP is the ip= parameter, used only behind a trusted proxy; invalid when absent.
 	IP netip.Addr
 }
@@ -61,7 +55,7 @@ type announceQuery struct {
 // parseAnnounce parses a raw announce query (BEP 3, 23). Every problem is a *ClientError
 // naming it; nothing is allocated from attacker-sent sizes.
 func parseAnnounce(raw string) (announceQuery, error) {
-	q := announceQuery{NumWant: defaultNumWant, Compact: true, Left: -1}
+	q := announceQuery{AnnounceRequest: AnnounceRequest{NumWant: defaultNumWant, Left: -1}, Compact: true}
 	var haveHash, havePeer, havePort bool
 	err := eachParam(raw, func(key, val string) error {
 		var err error
