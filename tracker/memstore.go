@@ -89,7 +89,7 @@ func (s *MemStore) Put(req PutRequest, dst []Peer) ([]Peer, Counts, error) {
 		sh.swarms[req.InfoHash] = sw
 		s.nswarms.Add(1)
 	}
-	added, err := sw.put(req, s.maxPeers)
+	added, err := sw.put(req, s.maxPeers, sh.rng)
 	s.npeers.Add(int64(added))
 	dst = sw.sample(dst, req.Peer.ID, req.Seeder, req.NumWant, sh.rng)
 	return dst, sw.counts(), err

@@ -48,6 +48,48 @@ func TestMemStoreCaps(t *testing.T) {
 	require.ErrorIs(t, err, tracker.ErrTooManySwarms)
 }
 
+// TestMemStoreSampleFair checks the sampler's two promises: a leecher's sample holds seeders
+// and leechers in proportion to the swarm (not a run of one kind), and over many announces
+// every stored peer is handed out about equally often, the ones that joined last included.
+func TestMemStoreSampleFair(t *testing.T) {
+	s := tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(5, 6))})
+	now := time.Unix(1000, 0)
+	put := func(n int, seeder bool, want int) []tracker.Peer {
+		peers, _, err := s.Put(tracker.PutRequest{InfoHash: trackertest.Hash(1), Now: now, NumWant: want,
+			Seeder: seeder, Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}, nil)
+		require.NoError(t, err)
+		return peers
+	}
+	const leechers, seeders = 150, 50
+	isSeeder := map[tracker.PeerID]bool{}
+	for n := range leechers + seeders {
+		put(n, n >= leechers, 0)
+		isSeeder[trackertest.ID(n)] = n >= leechers
+	}
+	seen := map[tracker.PeerID]int{}
+	const rounds, want = 4000, 20
+	for i := range rounds {
+		self := i % leechers // existing leechers re-announce
+		peers := put(self, false, want)
+		require.Len(t, peers, want)
+		nseed := 0
+		for _, p := range peers {
+			require.NotEqual(t, trackertest.ID(self), p.ID, "never self")
+			seen[p.ID]++
+			if isSeeder[p.ID] {
+				nseed++
+			}
+		}
+		// 20 * 50/199 = 5.03: random rounding gives 5 or 6.
+		assert.Contains(t, []int{5, 6}, nseed, "seeders in a leecher's sample, round %d", i)
+	}
+	expect := float64(rounds*want) / float64(leechers+seeders-1)
+	require.Len(t, seen, leechers+seeders)
+	for id, got := range seen {
+		assert.InDelta(t, expect, float64(got), expect/3, "times %s was handed out", id)
+	}
+}
+
 // BenchmarkMemStoreBytesPerPeer stores 1,000,000 peers over 10,000 swarms and reports the heap
 // growth per peer (target: under 300 bytes).
 func BenchmarkMemStoreBytesPerPeer(b *testing.B) {
@@ -93,5 +135,27 @@ func BenchmarkMemStorePut(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkMemStorePutFull announces into a store that already holds 524,288 peers over 1,024
+// swarms, about what bench/tracker-load.sh leaves behind: at that size, where each sampled
+// peer sits in memory decides the cost of an announce (cache and TLB misses).
+func BenchmarkMemStorePutFull(b *testing.B) {
+	s := tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(1, 1))})
+	now := time.Unix(1000, 0)
+	req := func(n int) tracker.PutRequest {
+		return tracker.PutRequest{InfoHash: trackertest.Hash(n % 1024), Now: now, NumWant: 50, Seeder: n%2 == 0,
+			Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
+	}
+	const stored = 1 << 19
+	for n := range stored {
+		_, _, _ = s.Put(req(n), nil)
+	}
+	r := rand.New(rand.NewPCG(2, 2))
+	dst := make([]tracker.Peer, 0, 50)
+	b.ResetTimer()
+	for b.Loop() {
+		dst, _, _ = s.Put(req(r.IntN(stored)), dst[:0])
 	}
 }

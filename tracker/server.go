@@ -141,7 +141,9 @@ func (s *Server) Store() Store { return s.store }
 
 // ServeHTTP serves the tracker routes: /announce, /scrape, /stats, /metrics and /healthz.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if r.Body != http.NoBody { // an announce has none: skip the allocation on the hot path
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	}
 	s.handler.ServeHTTP(w, r)
 }
 

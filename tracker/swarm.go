@@ -42,7 +42,7 @@ func (sw *swarm) list(loc uint32) *[]peerRec {
 }
 
 // put inserts or refreshes a peer and returns how many records it added (0 or 1).
-func (sw *swarm) put(req PutRequest, maxPeers int) (int, error) {
+func (sw *swarm) put(req PutRequest, maxPeers int, rng *rand.Rand) (int, error) {
 	rec := peerRec{
 		id:   req.Peer.ID,
 		ip:   req.Peer.Addr.Addr().As16(),
@@ -70,21 +70,31 @@ func (sw *swarm) put(req PutRequest, maxPeers int) (int, error) {
 	if known {
 		sw.removeAt(loc)
 	}
-	sw.add(rec, req.Seeder)
+	sw.add(rec, req.Seeder, rng)
 	if known {
 		return 0, nil
 	}
 	return 1, nil
 }
 
-func (sw *swarm) add(rec peerRec, seeder bool) {
+// add appends rec at a uniformly random position of its list (the newcomer swaps places
+// with a random record), so that each list stays in random order and any run of
+// consecutive records is a random sample: see sample. Removal moves the last record into
+// the hole, which keeps the order random.
+func (sw *swarm) add(rec peerRec, seeder bool, rng *rand.Rand) {
+	var bit uint32
 	if seeder {
-		sw.index[rec.id] = uint32(len(sw.seeders)) | seederBit
-		sw.seeders = append(sw.seeders, rec)
-		return
+		bit = seederBit
 	}
-	sw.index[rec.id] = uint32(len(sw.leechers))
-	sw.leechers = append(sw.leechers, rec)
+	lp := sw.list(bit)
+	l := append(*lp, rec)
+	i, j := len(l)-1, rng.IntN(len(l))
+	l[i], l[j] = l[j], l[i]
+	sw.index[l[j].id] = uint32(j) | bit
+	if i != j {
+		sw.index[l[i].id] = uint32(i) | bit
+	}
+	*lp = l
 }
 
 // removeAt deletes the record at loc by moving the list's last record into its place.
@@ -125,64 +135,58 @@ func (sw *swarm) expire(cutoff int64) int {
 	return n
 }
 
-// sample appends up to want peers, never self and only leechers for a seeder. It walks the
-// candidates from a random start with a random stride coprime to their number, which visits
-// distinct peers in a random-looking order without allocating.
+// sample appends up to want peers, never self and only leechers for a seeder. Because each
+// list is kept in random order (see add), a run of consecutive records from a random start
+// is a uniform random sample; reading it touches a few adjacent cache lines and pages
+// instead of want scattered ones, which dominated the cost of an announce at hundreds of
+// thousands of stored peers. Leechers and seeders are sampled apart, in proportion, so that
+// a leecher gets the swarm's mix rather than a run of only one kind.
 func (sw *swarm) sample(dst []Peer, self PeerID, seeder bool, want int, rng *rand.Rand) []Peer {
-	n := len(sw.leechers)
-	if !seeder {
-		n += len(sw.seeders)
+	selfLoc, stored := sw.index[self]
+	skipL, skipS := -1, -1
+	if stored && selfLoc&seederBit != 0 {
+		skipS = int(selfLoc &^ seederBit)
+	} else if stored {
+		skipL = int(selfLoc)
 	}
-	if want <= 0 || n == 0 {
+	nl := len(sw.leechers) - b2i(skipL >= 0)
+	ns := 0
+	if !seeder {
+		ns = len(sw.seeders) - b2i(skipS >= 0)
+	}
+	n := nl + ns
+	if want <= 0 || n <= 0 {
 		return dst
 	}
-	start, stride := 0, 1
-	if n > want+1 {
-		start, stride = rng.IntN(n), coprimeStride(n, rng)
+	want = min(want, n)
+	// Random rounding keeps the expected share of seeders exact; either way fromSeeds <= ns
+	// and want-fromSeeds <= nl.
+	fromSeeds := (want*ns + rng.IntN(n)) / n
+	dst = window(dst, sw.leechers, want-fromSeeds, skipL, rng)
+	return window(dst, sw.seeders, fromSeeds, skipS, rng)
+}
+
+// window appends k consecutive records of l (wrapping) from a random start, passing over
+// index skip. k must not exceed the records other than skip.
+func window(dst []Peer, l []peerRec, k, skip int, rng *rand.Rand) []Peer {
+	if k <= 0 {
+		return dst
 	}
-	skip := sw.candidateIndex(self)
-	got := 0
-	for i, idx := 0, start; i < n && got < want; i, idx = i+1, (idx+stride)%n {
-		if idx == skip {
-			continue
+	for i := rng.IntN(len(l)); k > 0; i++ {
+		if i == len(l) {
+			i = 0
 		}
-		dst = append(dst, sw.candidate(idx).peer())
-		got++
+		if i != skip {
+			dst = append(dst, l[i].peer())
+			k--
+		}
 	}
 	return dst
 }
 
-// candidateIndex returns the candidate number of id, or -1 when it is not stored.
-func (sw *swarm) candidateIndex(id PeerID) int {
-	loc, ok := sw.index[id]
-	switch {
-	case !ok:
-		return -1
-	case loc&seederBit != 0:
-		return len(sw.leechers) + int(loc&^seederBit)
+func b2i(b bool) int {
+	if b {
+		return 1
 	}
-	return int(loc)
-}
-
-// candidate numbers leechers first, then seeders.
-func (sw *swarm) candidate(i int) *peerRec {
-	if i < len(sw.leechers) {
-		return &sw.leechers[i]
-	}
-	return &sw.seeders[i-len(sw.leechers)]
-}
-
-func coprimeStride(n int, rng *rand.Rand) int {
-	s := 1 + rng.IntN(n-1)
-	for gcd(s, n) != 1 {
-		s++
-	}
-	return s
-}
-
-func gcd(a, b int) int {
-	for b != 0 {
-		a, b = b, a%b
-	}
-	return a
+	return 0
 }
