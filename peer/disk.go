@@ -3,6 +3,8 @@ package peer
 import (
 	"context"
 	"fmt"
+
+	"github.com/swarm-bt/swarm/peer/storage"
 )
 
 // maxPendingWrites bounds the block bytes received but not yet on disk; above it the loop
@@ -68,10 +70,13 @@ func (s *Swarm) startDisk(ctx context.Context) {
 	s.disk.blocks = newBlockPool(freeBlocks)
 	for range s.cfg.DiskWorkers {
 		s.wg.Go(func() {
+			// One hashing buffer per worker: a fresh one per piece cost a piece-sized
+			// allocation for every piece downloaded.
+			v := storage.NewVerifier(s.cfg.Info)
 			for {
 				select {
 				case j := <-jobs:
-					if !s.send(ctx, s.runJob(j)) {
+					if !s.send(ctx, s.runJob(j, v)) {
 						return
 					}
 				case <-ctx.Done():
@@ -82,7 +87,7 @@ func (s *Swarm) startDisk(ctx context.Context) {
 	}
 }
 
-func (s *Swarm) runJob(j diskJob) diskDoneEvent {
+func (s *Swarm) runJob(j diskJob, v *storage.Verifier) diskDoneEvent {
 	switch j.kind {
 	case jobWrite:
 		off := int64(j.piece)*s.cfg.Info.PieceLength + int64(j.begin)
@@ -91,6 +96,6 @@ func (s *Swarm) runJob(j diskJob) diskDoneEvent {
 		}
 		return diskDoneEvent{job: j}
 	default:
-		return s.verify(j)
+		return s.verify(j, v)
 	}
 }

@@ -65,10 +65,10 @@ func (s *Swarm) verifyJob(i int) diskJob {
 }
 
 // verify runs a hash job on a disk worker.
-func (s *Swarm) verify(j diskJob) diskDoneEvent {
+func (s *Swarm) verify(j diskJob, v *storage.Verifier) diskDoneEvent {
 	e := diskDoneEvent{job: j}
 	if !j.suspect {
-		e.ok, e.err = storage.VerifyPiece(s.cfg.Info, s.cfg.Storage, j.piece)
+		e.ok, e.err = v.Verify(s.cfg.Storage, j.piece)
 		if e.err != nil || e.ok || !j.shared {
 			return e
 		}
