@@ -28,6 +28,9 @@ type diskJob struct {
 	// For verify jobs: the piece failed before (block sums always wanted) or several peers
 	// sent it (block sums wanted if it fails). See smartban.go.
 	suspect, shared bool
+	// For verify jobs: the piece's blocks in order when they were kept in memory (kept.go);
+	// nil means read the piece back from storage.
+	blocks [][]byte
 }
 
 // diskQueue is the loop's side of the pool: jobs not yet taken by a worker. The loop offers

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/bitfield"
 	"github.com/swarm-bt/swarm/peer/peertest"
 	"github.com/swarm-bt/swarm/peer/wire"
@@ -255,13 +256,17 @@ func TestHostileBitfieldAndHave(t *testing.T) {
 
 // TestHostileCorruptsSomeBlocks: a peer that sends good first blocks and garbage second ones
 // shares the blame of failed pieces with the honest seeder; only it may be banned.
+// Pieces are hashed from memory or, with HashMemory < 0, read back from disk: both ways must
+// give the same blame.
 func TestHostileCorruptsSomeBlocks(t *testing.T) {
 	for seed := range uint64(6) {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+		hashMemory := []int64{0, -1}[seed%2]
+		t.Run(fmt.Sprint("seed ", seed, " hash memory ", hashMemory), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				tor := hostileTorrent(t, 20+seed)
 				hs := &honestSwarm{nw: peertest.NewNetwork(), tor: tor, logs: newRecorder()}
-				hs.leecher = hNode(t, hs.nw, tor, peertest.Options{Logger: hs.logs.logger(), Configure: configure(seeded(100 + seed))})
+				mem := func(c *peer.Config) { c.HashMemory = hashMemory }
+				hs.leecher = hNode(t, hs.nw, tor, peertest.Options{Logger: hs.logs.logger(), Configure: configure(seeded(100+seed), mem)})
 				hs.addSeeder(t, 256<<10)
 				h := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
 				require.NoError(t, h.send(bitfieldMsg(fullHave(tor)), wire.Message{ID: wire.Unchoke}))

@@ -61,19 +61,23 @@ func distinctSenders(blocks [][20]byte) [][20]byte {
 func (s *Swarm) verifyJob(i int) diskJob {
 	_, suspect := s.dl.suspect[i]
 	shared := len(distinctSenders(s.dl.senders[i])) > 1
-	return diskJob{kind: jobVerify, piece: i, suspect: suspect, shared: shared}
+	return diskJob{kind: jobVerify, piece: i, suspect: suspect, shared: shared, blocks: s.keptBlocks(i)}
 }
 
 // verify runs a hash job on a disk worker.
 func (s *Swarm) verify(j diskJob, v *storage.Verifier) diskDoneEvent {
 	e := diskDoneEvent{job: j}
 	if !j.suspect {
-		e.ok, e.err = v.Verify(s.cfg.Storage, j.piece)
+		if j.blocks != nil {
+			e.ok = v.VerifyData(j.piece, j.blocks)
+		} else {
+			e.ok, e.err = v.Verify(s.cfg.Storage, j.piece)
+		}
 		if e.err != nil || e.ok || !j.shared {
 			return e
 		}
 	}
-	ok, sums, err := s.blockSums(j.piece)
+	ok, sums, err := s.blockSums(j.piece, j.blocks)
 	if err != nil {
 		e.err = fmt.Errorf("verify piece %d: %w", j.piece, err)
 	} else if j.suspect {
@@ -83,11 +87,20 @@ func (s *Swarm) verify(j diskJob, v *storage.Verifier) diskDoneEvent {
 	return e
 }
 
-// blockSums reads piece i block by block and returns the SHA-1 of each block and whether the
-// whole piece matches its hash. A storage shorter than the piece gives false, not an error.
-func (s *Swarm) blockSums(i int) (bool, [][20]byte, error) {
+// blockSums returns the SHA-1 of each block of piece i and whether the whole piece matches
+// its hash, from the kept blocks or else read from storage block by block. A storage shorter
+// than the piece gives false, not an error.
+func (s *Swarm) blockSums(i int, kept [][]byte) (bool, [][20]byte, error) {
 	off, size := int64(i)*s.cfg.Info.PieceLength, s.cfg.Info.PieceSize(i)
 	whole := sha1.New()
+	if kept != nil {
+		sums := make([][20]byte, len(kept))
+		for k, b := range kept {
+			whole.Write(b)
+			sums[k] = sha1.Sum(b)
+		}
+		return bytes.Equal(whole.Sum(nil), s.cfg.Info.PieceHash(i)), sums, nil
+	}
 	buf := make([]byte, wire.BlockSize)
 	var sums [][20]byte
 	for done := int64(0); done < size; done += int64(len(buf)) {

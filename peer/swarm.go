@@ -71,7 +71,11 @@ type Config struct {
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// DiskWorkers is the size of the pool that writes blocks and verifies pieces; default 4.
 	DiskWorkers int
-	Timeouts    Timeouts
+	// HashMemory bounds the bytes of pieces being downloaded whose blocks stay in memory until
+	// the piece is hashed, so that it need not be read back from disk; 0 means 16 MiB,
+	// negative means none (every piece is read back).
+	HashMemory int64
+	Timeouts   Timeouts
 }
 
 // Timeouts are the engine's durations. Zero fields take the defaults in the comments.
@@ -201,6 +205,9 @@ func (c *Config) setDefaults() {
 	}
 	c.MaxPeers = orDefault(c.MaxPeers, 50)
 	c.DiskWorkers = orDefault(c.DiskWorkers, 4)
+	if c.HashMemory == 0 {
+		c.HashMemory = 16 << 20
+	}
 	c.Choke.Interval = orDefault(c.Choke.Interval, 10*time.Second)
 	c.Choke.Slots = orDefault(c.Choke.Slots, 4)
 	c.Choke.SeedPolicy = choke.SeedRoundRobin

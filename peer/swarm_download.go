@@ -20,22 +20,24 @@ const (
 
 // download is the loop's state of what we have and what is on its way.
 type download struct {
-	pk       *picker.Picker
-	have     bitfield.Bitfield
-	left     int64
-	writing  map[int]int             // piece → block writes in flight
-	complete map[int]bool            // piece → every block received; verify once written
-	senders  map[int][][20]byte      // piece → per block, the peer ID that sent it
-	suspect  map[int]*suspectRecords // failed pieces that several peers sent (smartban.go)
-	refill   bool                    // blocks went back to the picker: refill every peer
-	wasted   int64                   // piece payload received but not used
-	verified int                     // pieces verified by this session
-	failed   int                     // pieces that failed their hash
+	pk        *picker.Picker
+	have      bitfield.Bitfield
+	left      int64
+	writing   map[int]int             // piece → block writes in flight
+	complete  map[int]bool            // piece → every block received; verify once written
+	senders   map[int][][20]byte      // piece → per block, the peer ID that sent it
+	suspect   map[int]*suspectRecords // failed pieces that several peers sent (smartban.go)
+	kept      map[int]*keptPiece      // piece → its blocks kept for hashing, nil: the disk way (kept.go)
+	keptBytes int64
+	refill    bool  // blocks went back to the picker: refill every peer
+	wasted    int64 // piece payload received but not used
+	verified  int   // pieces verified by this session
+	failed    int   // pieces that failed their hash
 }
 
 func newDownload(info *metainfo.Info, have bitfield.Bitfield, rng *rand.Rand) download {
 	pk := picker.New(pickerConfig(info, rng), have.Clone())
-	d := download{pk: pk, have: have, writing: map[int]int{}, complete: map[int]bool{}, senders: map[int][][20]byte{}, suspect: map[int]*suspectRecords{}}
+	d := download{pk: pk, have: have, writing: map[int]int{}, complete: map[int]bool{}, senders: map[int][][20]byte{}, suspect: map[int]*suspectRecords{}, kept: map[int]*keptPiece{}}
 	for i := range info.NumPieces() {
 		if !have.Has(i) {
 			d.left += info.PieceSize(i)
@@ -84,6 +86,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 	}
 	s.addSender(b.Piece, b.Begin, p.peerID)
 	s.dl.writing[b.Piece]++
+	s.keep(b.Piece, b.Begin, m.Block)
 	s.disk.push(diskJob{kind: jobWrite, piece: b.Piece, begin: b.Begin, data: m.Block})
 	if done {
 		s.dl.complete[b.Piece] = true
@@ -114,12 +117,15 @@ func (s *Swarm) onDiskDone(e diskDoneEvent) {
 		return
 	}
 	if e.job.kind == jobVerify {
+		s.release(e.job.piece)
 		s.onVerified(e.job.piece, e.ok, e.sums)
 		return
 	}
 	throttled := s.disk.pending > maxPendingWrites
 	s.disk.pending -= int64(len(e.job.data))
-	s.disk.blocks.put(e.job.data) // written: the buffer is free
+	if !s.isKept(e.job.piece) {
+		s.disk.blocks.put(e.job.data) // written: the buffer is free
+	}
 	if throttled && s.disk.pending <= maxPendingWrites {
 		s.dl.refill = true
 	}

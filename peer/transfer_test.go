@@ -1,6 +1,7 @@
 package peer_test
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -104,5 +105,36 @@ func TestTransferTCPMultiFileSeveralLeechers(t *testing.T) {
 			require.NoError(t, err, "leecher %d file %s", i, fe.Path)
 			assert.Equal(t, tor.Payload[fe.Offset:fe.Offset+fe.Length], got, "leecher %d file %s", i, fe.Path)
 		}
+	}
+}
+
+// TestHashMemoryAvoidsReadBack: a leecher that keeps pieces in memory until they are hashed
+// (the default) never reads its storage while it only downloads; with HashMemory < 0 it reads
+// every piece back. Both copies must be whole.
+func TestHashMemoryAvoidsReadBack(t *testing.T) {
+	tor, err := peertest.NewTorrent("kept.bin", 2<<20+777, 32<<10, 3)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		hashMemory int64
+		readBack   bool
+	}{{0, false}, {64 << 10, true}, {-1, true}} {
+		t.Run(fmt.Sprint("hash memory ", tc.hashMemory), func(t *testing.T) {
+			tr := peertest.NewTracker()
+			startNode(t, tor, peertest.Options{Announcer: tr, Seed: true})
+			st := &countingStorage{Storage: storage.NewMemory(tor.Info.TotalLength()), pieceLen: tor.Info.PieceLength, reads: map[int]int{}}
+			leecher := startNode(t, tor, peertest.Options{Announcer: tr, Storage: st, Configure: func(c *peer.Config) {
+				fastTimeouts(c)
+				c.HashMemory = tc.hashMemory
+			}})
+			awaitComplete(t, leecher, 20*time.Second)
+			reads := st.reset()
+			require.NoError(t, tor.Compare(leecher.Storage))
+			if tc.readBack {
+				// 64 KiB keeps two 32 KiB pieces at most: most are read back.
+				assert.GreaterOrEqual(t, len(reads), tor.Info.NumPieces()/2)
+			} else {
+				assert.Empty(t, reads, "pieces hashed from memory")
+			}
+		})
 	}
 }

@@ -66,6 +66,20 @@ func (v *Verifier) Verify(st Storage, i int) (bool, error) {
 	return bytes.Equal(v.sum, v.info.PieceHash(i)), nil
 }
 
+// VerifyData reports whether parts, concatenated, are piece i with its SHA-1: for a piece
+// still in memory, so that it need not be read back.
+func (v *Verifier) VerifyData(i int, parts [][]byte) bool {
+	if i < 0 || i >= v.info.NumPieces() {
+		return false
+	}
+	v.h.Reset()
+	for _, p := range parts {
+		v.h.Write(p)
+	}
+	v.sum = v.h.Sum(v.sum[:0])
+	return bytes.Equal(v.sum, v.info.PieceHash(i))
+}
+
 type checkResult struct {
 	piece int
 	ok    bool

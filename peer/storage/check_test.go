@@ -165,3 +165,28 @@ func TestVerifierChunks(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 }
+
+func TestVerifyData(t *testing.T) {
+	data := payload(9, 1000) // 16 pieces of 64 bytes, the last 40
+	info := multiInfo("vd", 64, data, [][]string{{"a"}}, []int64{1000})
+	v := NewVerifier(info)
+	flipped := append([]byte(nil), data[64:128]...)
+	flipped[5] ^= 1
+	for _, tc := range []struct {
+		name  string
+		piece int
+		parts [][]byte
+		want  bool
+	}{
+		{"whole piece in one part", 0, [][]byte{data[:64]}, true},
+		{"in blocks", 1, [][]byte{data[64:80], data[80:128]}, true},
+		{"short last piece", 15, [][]byte{data[960:]}, true},
+		{"a flipped bit", 1, [][]byte{flipped}, false},
+		{"another piece's data", 2, [][]byte{data[64:128]}, false},
+		{"a block missing", 1, [][]byte{data[64:80]}, false},
+		{"out of range", 16, [][]byte{data[:64]}, false},
+		{"negative", -1, [][]byte{data[:64]}, false},
+	} {
+		assert.Equal(t, tc.want, v.VerifyData(tc.piece, tc.parts), tc.name)
+	}
+}
