@@ -9,7 +9,7 @@ import (
 
 // maxPendingWrites bounds the block bytes received but not yet on disk; above it the loop
 // stops requesting, so memory does not grow when the disk is slower than the network.
-const maxPendingWrites = 32 << 20
+const maxPendingWrites = 16 << 20
 
 // jobKind is the work a diskJob asks for.
 type jobKind uint8
