@@ -38,7 +38,7 @@ func TestCompletedAnnouncedAtOnce(t *testing.T) {
 		rec := &timedAnnouncer{Announcer: tr, when: map[peer.Event][]time.Time{}}
 		seeder := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Seed: true})
 		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: rec})
-		<-leecher.Swarm.Completed()
+		awaitComplete(t, leecher, 10*time.Minute)
 		done := time.Now()
 		time.Sleep(10 * time.Second)
 		require.NoError(t, leecher.Stop())

@@ -142,7 +142,7 @@ func TestLeecherRequestsEveryBlockAndVerifies(t *testing.T) {
 			off := int64(r.Index)*tor.Info.PieceLength + int64(r.Begin)
 			p.send(wire.Message{ID: wire.Piece, Index: r.Index, Begin: r.Begin, Block: tor.Payload[off : off+int64(r.Length)]})
 		}
-		<-leecher.Swarm.Completed()
+		awaitComplete(t, leecher, 10*time.Minute)
 		require.NoError(t, tor.Compare(leecher.Storage))
 		// Now both sides are seeds: nothing to trade, the engine hangs up (it sends no haves to a
 		// peer that has the piece).

@@ -69,7 +69,7 @@ func TestResumeDoesNotRefetchVerifiedPieces(t *testing.T) {
 		counted.reset()
 
 		second := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Storage: st, Have: have})
-		<-second.Swarm.Completed()
+		awaitComplete(t, second, 10*time.Minute)
 		require.NoError(t, tor.Compare(st))
 		reads := counted.reset()
 		for i := range tor.Info.NumPieces() {
@@ -115,7 +115,7 @@ func TestCorruptPeerBannedDownloadCompletes(t *testing.T) {
 		good := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Storage: goodSt, Have: fullHave(tor),
 			Configure: limitUpload(512 << 10)})
 		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: tr})
-		<-leecher.Swarm.Completed()
+		awaitComplete(t, leecher, 10*time.Minute)
 		require.NoError(t, tor.Compare(leecher.Storage))
 		st := leecher.Swarm.Stats()
 		t.Logf("failed pieces %d, wasted %d bytes", st.FailedPieces, st.Wasted)
@@ -157,7 +157,7 @@ func TestUploadLimitPacesTransfer(t *testing.T) {
 					fastTimeouts(c)
 					c.DownloadLimiter = peer.NewLimiter(tc.down)
 				}})
-				<-leecher.Swarm.Completed()
+				awaitComplete(t, leecher, 10*time.Minute)
 				elapsed := time.Since(start)
 				t.Logf("fake time to download %d bytes: %v", size, elapsed)
 				assert.InDelta(t, tc.wantAbout.Seconds(), elapsed.Seconds(), tc.wantAbout.Seconds()*0.1)
@@ -178,7 +178,7 @@ func TestSetRateLimitsWhileRunning(t *testing.T) {
 		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: tr})
 		time.Sleep(4 * time.Second) // about 512 KiB at 128 KiB/s
 		seeder.Swarm.SetRateLimits(1<<20, 0)
-		<-leecher.Swarm.Completed()
+		awaitComplete(t, leecher, 10*time.Minute)
 		// 1.5 MiB left at 1 MiB/s after 4 s: about 5.5 s in all, far below 16 s unchanged.
 		assert.InDelta(t, 5.5, time.Since(start).Seconds(), 0.6)
 		require.NoError(t, leecher.Stop())

@@ -70,7 +70,7 @@ func TestAnnounceEvents(t *testing.T) {
 		tr.Interval = time.Minute
 		seeder := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Seed: true})
 		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: tr})
-		<-leecher.Swarm.Completed()
+		awaitComplete(t, leecher, 10*time.Minute)
 		time.Sleep(150 * time.Second) // two regular announces each (interval 1 min)
 		require.NoError(t, leecher.Stop())
 		require.NoError(t, seeder.Stop())
@@ -114,7 +114,7 @@ func TestAnnounceBacksOffOnErrors(t *testing.T) {
 		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: fa, Configure: func(c *peer.Config) {
 			c.Timeouts.MinAnnounce = 10 * time.Second
 		}})
-		<-leecher.Swarm.Completed()
+		awaitComplete(t, leecher, 10*time.Minute)
 		require.NoError(t, leecher.Stop())
 		require.NoError(t, seeder.Stop())
 		require.GreaterOrEqual(t, len(fa.times), 4)
@@ -190,7 +190,7 @@ func TestStatsDuringTransfer(t *testing.T) {
 		assert.InDelta(t, 256<<10, sst.UpRate, 40<<10)
 		assert.False(t, sst.Peers[0].Choked)
 		assert.True(t, sst.Peers[0].PeerInterested)
-		<-leecher.Swarm.Completed()
+		awaitComplete(t, leecher, 10*time.Minute)
 		require.NoError(t, leecher.Stop())
 		require.NoError(t, seeder.Stop())
 		assert.Equal(t, tor.Info.TotalLength(), seeder.Swarm.Stats().Uploaded)

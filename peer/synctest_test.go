@@ -3,6 +3,7 @@ package peer_test
 import (
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +29,7 @@ func TestSwarmInBubble(t *testing.T) {
 			bubbleNode(t, net, tor, peertest.Options{Announcer: tr}),
 		}
 		for _, l := range leechers {
-			<-l.Swarm.Completed()
+			awaitComplete(t, l, 10*time.Minute)
 			assert.NoError(t, tor.Compare(l.Storage))
 		}
 		for _, l := range leechers {
