@@ -55,7 +55,10 @@ func (s *swarm) newNode(i int, k kind, n int) *node {
 	case contributor:
 		nd.rate = s.cfg.LeecherRate
 	}
-	if k != seeder {
+	switch {
+	case k != seeder && s.cfg.Arrival > 0:
+		nd.joinAt = s.streamJoin(i, k)
+	case k != seeder:
 		nd.joinAt = time.Duration(s.rng.Int64N(int64(s.cfg.JoinSpread)))
 	}
 	return nd
@@ -142,10 +145,17 @@ func (v *node) release(u int) {
 	}
 }
 
-func (n *node) endTick() {
+// endTick advances n's rate windows. Only links between present nodes are advanced: a
+// window of an absent node is all zeros before it joins and never read after it leaves.
+func (n *node) endTick(nodes []*node) {
+	if !n.present {
+		return
+	}
 	for v := range n.recv {
-		n.recv[v].advance()
-		n.sent[v].advance()
+		if nodes[v].present {
+			n.recv[v].advance()
+			n.sent[v].advance()
+		}
 	}
 }
 

@@ -123,6 +123,36 @@ func WriteTable(w io.Writer, rs []Result) error {
 	return nil
 }
 
+// WriteStreamTable writes stream runs (Config.Arrival > 0) as a Markdown table: one row per
+// seed, with the mean number of contributors downloading while the free-rider did, its
+// cohort (the contributors that joined while it downloaded: their number, median and range
+// of completion times), its own time and the ratios.
+func WriteStreamTable(w io.Writer, rs []Result) error {
+	if _, err := fmt.Fprintln(w, "| seed | contributors present (mean) | cohort | cohort median (s) | cohort min–max (s) | free-rider (s) | completion ratio | rate ratio | free-rider bytes from the seeder |\n| ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: |"); err != nil {
+		return fmt.Errorf("write stream table header: %w", err)
+	}
+	for _, r := range rs {
+		lo, hi := "-", "-"
+		if r.AllContributorsDone() && len(r.Contributors) > 0 {
+			lo, hi = secs(slices.Min(r.Contributors)), secs(slices.Max(r.Contributors))
+		}
+		fr := "did not complete"
+		if len(r.FreeRiders) > 0 {
+			fr = secs(r.FreeRiders[0])
+		}
+		starved := ""
+		if r.Starved {
+			starved = " (stream ran out)"
+		}
+		_, err := fmt.Fprintf(w, "| %d | %.1f | %d | %s | %s–%s | %s%s | %.2f | %.2f | %.0f %% |\n", r.Seed, r.Present,
+			len(r.Contributors), secs(r.Median()), lo, hi, fr, starved, r.Ratio(), r.RateRatio, 100*r.FreeRiderFromSeeder)
+		if err != nil {
+			return fmt.Errorf("write stream table row: %w", err)
+		}
+	}
+	return nil
+}
+
 // secs formats a completion time in whole seconds; "-" if it did not complete.
 func secs(d time.Duration) string {
 	if d == 0 {

@@ -37,10 +37,18 @@ type Config struct {
 	Blind bool
 	// JoinSpread: the leechers join at uniformly random times in [0, JoinSpread); default 10 s.
 	JoinSpread time.Duration
-	Tick       time.Duration // default 500 ms
-	RateWindow time.Duration // window of the rates fed to the choker; default 20 s
-	Limit      time.Duration // give up at this virtual time; default 4 h
-	Seed       uint64        // seeds every random choice of the run
+	// Arrival, when positive, switches to a steady stream (stream.go): contributor k (from 0)
+	// joins at a uniformly random time in [k·Arrival, (k+1)·Arrival), so one arrives every
+	// Arrival on average; Contributors is then the most that may arrive (the pool). The run
+	// ends when the free-riders have completed and so has every contributor that joined
+	// before them; arrivals go on until then.
+	Arrival time.Duration
+	// FreeRiderAt is when the free-riders join in a stream (ignored without Arrival).
+	FreeRiderAt time.Duration
+	Tick        time.Duration // default 500 ms
+	RateWindow  time.Duration // window of the rates fed to the choker; default 20 s
+	Limit       time.Duration // give up at this virtual time; default 4 h
+	Seed        uint64        // seeds every random choice of the run
 }
 
 func (c Config) withDefaults() Config {
@@ -102,6 +110,12 @@ type Result struct {
 	// contributors seed or leave.
 	RateRatio float64
 	End       time.Duration // virtual time when the run stopped
+	// Present is, in a stream, the mean number of contributors downloading while the first
+	// free-rider was (0 otherwise).
+	Present float64
+	// Starved reports a stream that ran out of contributors before the run ended: the end of
+	// the run was then not steady, and Config.Contributors should be larger.
+	Starved bool
 }
 
 // Run simulates one swarm to completion (or Config.Limit) and reports the completion times.
@@ -135,6 +149,7 @@ type swarm struct {
 	// phase holds every node's bytes received when the first contributor completed.
 	phase []int64
 	rng   *rand.Rand
+	track streamTrack // stream mode: what happened while the first free-rider downloaded
 }
 
 func newSwarm(cfg Config) *swarm {
@@ -172,6 +187,9 @@ func (s *swarm) finished() bool {
 	if s.now >= s.cfg.Limit {
 		return true
 	}
+	if s.cfg.Arrival > 0 {
+		return s.streamFinished()
+	}
 	for _, n := range s.nodes[1:] {
 		if !n.done {
 			return false
@@ -196,11 +214,13 @@ func (s *swarm) step() {
 			s.choke(u)
 		}
 	}
+	before := s.trackBefore()
 	for _, u := range s.nodes {
 		s.upload(u)
 	}
+	s.trackAfter(before)
 	for _, n := range s.nodes {
-		n.endTick()
+		n.endTick(s.nodes)
 	}
 	s.now += s.cfg.Tick
 }
@@ -225,5 +245,8 @@ func (s *swarm) result() Result {
 		r.FreeRiderFromSeeder = float64(fromSeeder) / float64(total)
 	}
 	r.RateRatio = s.rateRatio()
+	if s.cfg.Arrival > 0 {
+		s.streamResult(&r)
+	}
 	return r
 }

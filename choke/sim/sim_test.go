@@ -33,6 +33,32 @@ func TestFreeRider(t *testing.T) {
 		assert.Less(t, control[i].RateRatio, 1.05, "seed %d: control", r.Seed)
 	}
 	assert.GreaterOrEqual(t, MedianRatio(runs), 1.2)
+	t.Run("steady stream of 16", testFreeRiderStream)
+}
+
+// testFreeRiderStream is issue 5's target, met where theory says tit-for-tat can meet it: in
+// a steady stream with about 16 contributors present (sim.Stream(15 s)), the seeder is never
+// left alone with the free-rider, which completes at least 2x later than the median of its
+// cohort (the contributors that joined while it downloaded), and every contributor
+// completes. In the control (rate-blind) stream it does not.
+func testFreeRiderStream(t *testing.T) {
+	const seeds = 3 // about 1 s each with its control (10 s with -race); bench/freerider.sh runs 10
+	runs := Runs(Stream(15*time.Second), 1, seeds)
+	blind := Stream(15 * time.Second)
+	blind.Blind = true
+	control := Runs(blind, 1, seeds)
+	for i, r := range runs {
+		require.False(t, r.Starved, "seed %d: the stream ran out of contributors", r.Seed)
+		require.NotEmpty(t, r.Contributors, "seed %d: empty cohort", r.Seed)
+		require.True(t, r.AllContributorsDone(), "seed %d: a contributor did not complete: %v", r.Seed, r.Contributors)
+		require.NotZero(t, r.FreeRiders[0], "seed %d: the free-rider did not complete", r.Seed)
+		t.Logf("seed %d: %.1f present, cohort of %d, median %v, free-rider %v, completion ratio %.2f (control %.2f)",
+			r.Seed, r.Present, len(r.Contributors), r.Median().Round(time.Second), r.FreeRiders[0].Round(time.Second),
+			r.Ratio(), control[i].Ratio())
+		assert.GreaterOrEqual(t, r.Ratio(), 2.0, "seed %d: completion ratio", r.Seed)
+		assert.Less(t, control[i].Ratio(), 1.3, "seed %d: control", r.Seed)
+	}
+	assert.GreaterOrEqual(t, MedianRatio(runs), 2.0)
 }
 
 // TestRunDeterministic: a run is a pure function of its Config.

@@ -46,6 +46,9 @@ func (s *swarm) choke(u *node) {
 // upload moves one tick of u's upload capacity, split equally among the interested peers u
 // unchokes. Links u no longer serves lose their fetch assignment.
 func (s *swarm) upload(u *node) {
+	if !u.present {
+		return // nothing to release: leave released every fetch from u
+	}
 	var to []*node
 	for _, v := range s.nodes {
 		if !u.present || u.choked[v.idx] || !s.interested(v, u) || u.rate == 0 {
