@@ -27,5 +27,7 @@ Exit status: 0 complete, 3 stopped before completion, 1 on error.`,
 	cmd.Flags().BoolVar(&f.seed, "seed", false, "keep seeding after the download completes, until stopped")
 	cmd.Flags().Float64Var(&f.seedRatio, "seed-ratio", 0, "after completion, seed until uploaded/size reaches this ratio")
 	cmd.Flags().DurationVar(&f.seedTime, "seed-time", 0, "after completion, seed for this long (e.g. 30m)")
+	cmd.Flags().BoolVar(&f.fsync, "fsync", false, "fsync the download at 100% (before --on-complete) and at exit; "+
+		"off by default, like other clients (a resume check finds what a system crash loses)")
 	return cmd
 }

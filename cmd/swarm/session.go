@@ -49,6 +49,7 @@ type sessionFlags struct {
 	statsFile  string
 	peers      []string
 	quiet      bool
+	fsync      bool // get: make the download durable at 100% and at exit
 	// recheckEvery re-checks the content this often (0 = only on SIGHUP).
 	recheckEvery time.Duration
 }
@@ -116,6 +117,9 @@ func runSession(ctx context.Context, a *app, torrentPath string, f *sessionFlags
 	}
 	err = s.run(ctx, up, down, extra)
 	if s.st != nil {
+		if serr := s.sync(); serr != nil && err == nil {
+			err = serr
+		}
 		if cerr := s.st.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close content: %w", cerr)
 		}
@@ -339,7 +343,22 @@ func (s *session) dialer() func(ctx context.Context, network, addr string) (net.
 	return d.DialContext
 }
 
+// sync makes what was written durable when --fsync asks for it.
+func (s *session) sync() error {
+	sy, ok := s.st.(storage.Syncer)
+	if !s.flags.fsync || !ok {
+		return nil
+	}
+	if err := sy.Sync(); err != nil {
+		return fmt.Errorf("sync content: %w", err)
+	}
+	return nil
+}
+
 func (s *session) onComplete(ctx context.Context) {
+	if err := s.sync(); err != nil {
+		s.a.logger.Error("--fsync at completion failed", "err", err)
+	}
 	if s.flags.onComplete == "" {
 		return
 	}

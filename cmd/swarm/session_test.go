@@ -65,7 +65,7 @@ func TestSeedAndGet(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "done")
 	var out, errOut bytes.Buffer
 	err := run(ctx, []string{"get", tpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1",
-		"--stats", statsPath, "--on-complete", "touch " + marker}, &out, &errOut)
+		"--stats", statsPath, "--on-complete", "touch " + marker, "--fsync"}, &out, &errOut)
 	stopSeed()
 	wg.Wait()
 	require.NoError(t, err, errOut.String())

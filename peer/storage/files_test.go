@@ -113,7 +113,13 @@ func TestBounds(t *testing.T) {
 func TestClosed(t *testing.T) {
 	st, err := OpenFiles(singleInfo("f", 16, make([]byte, 10)), t.TempDir())
 	require.NoError(t, err)
+	_, err = st.WriteAt([]byte{1}, 3)
+	require.NoError(t, err)
+	sy, ok := st.(Syncer)
+	require.True(t, ok, "file storage can be synced")
+	require.NoError(t, sy.Sync())
 	require.NoError(t, st.Close())
+	assert.ErrorIs(t, sy.Sync(), ErrClosed)
 	_, err = st.WriteAt([]byte{1}, 0)
 	assert.ErrorIs(t, err, ErrClosed)
 	_, err = st.ReadAt([]byte{1}, 0)

@@ -25,7 +25,7 @@ type handle struct {
 	f     osFile
 	idx   int
 	refs  int
-	dirty bool // written since opened: synced before it is closed
+	dirty bool // written since opened or last synced
 	el    *list.Element
 }
 
@@ -39,7 +39,7 @@ type handleCache struct {
 	byIdx    map[int]*handle
 	closed   bool
 	evictErr error        // first error met closing an evicted handle, reported by Close
-	unsynced map[int]bool // files written, then evicted unsynced: Close syncs them
+	unsynced map[int]bool // files written, then evicted unsynced: syncAll syncs them
 }
 
 func newHandleCache(limit int, open func(int) (osFile, error)) *handleCache {
@@ -84,7 +84,7 @@ func (c *handleCache) release(h *handle, wrote bool) {
 // evict closes unused handles, least recently used first, while over the limit. Handles in
 // use stay open, so the cache may exceed its limit while many files are busy at once. Evicted
 // files are not synced now (that would be an fsync per write when a torrent's writes hop
-// across thousands of files) but reopened and synced once by Close.
+// across thousands of files): syncAll reopens and syncs them.
 func (c *handleCache) evict() {
 	for el := c.lru.Back(); el != nil && len(c.byIdx) > c.limit; {
 		prev := el.Prev()
@@ -102,20 +102,39 @@ func (c *handleCache) evict() {
 	}
 }
 
-// closeAll syncs and closes every handle; later acquires fail with ErrClosed.
+// syncAll syncs every file written since the last syncAll, open or evicted.
+func (c *handleCache) syncAll() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	var errs []error
+	for _, h := range c.byIdx {
+		if h.dirty {
+			errs = append(errs, h.f.Sync())
+			h.dirty = false
+		}
+		delete(c.unsynced, h.idx)
+	}
+	for idx := range c.unsynced {
+		errs = append(errs, c.syncClosed(idx))
+		delete(c.unsynced, idx)
+	}
+	return errors.Join(errs...)
+}
+
+// closeAll closes every handle, without syncing; later acquires fail with ErrClosed.
 func (c *handleCache) closeAll() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
 	errs := []error{c.evictErr}
 	for _, h := range c.byIdx {
-		errs = append(errs, closeHandle(h))
-		delete(c.unsynced, h.idx)
-	}
-	for idx := range c.unsynced {
-		errs = append(errs, c.syncClosed(idx))
+		errs = append(errs, h.f.Close())
 	}
 	c.byIdx = nil
+	c.unsynced = nil
 	c.lru.Init()
 	return errors.Join(errs...)
 }
@@ -126,15 +145,5 @@ func (c *handleCache) syncClosed(idx int) error {
 	if err != nil {
 		return err
 	}
-	return closeHandle(&handle{f: f, dirty: true})
-}
-
-// closeHandle syncs a written file before closing it: Close is where data becomes durable
-// (there is no fsync per write).
-func closeHandle(h *handle) error {
-	var err error
-	if h.dirty {
-		err = h.f.Sync()
-	}
-	return errors.Join(err, h.f.Close())
+	return errors.Join(f.Sync(), f.Close())
 }

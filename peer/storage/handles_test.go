@@ -37,11 +37,19 @@ func TestHandleCache(t *testing.T) {
 	assert.Equal(t, 1, log.closed[1])
 	assert.Equal(t, 0, log.synced[2], "no fsync on eviction")
 	c.release(busy, true)
+	require.NoError(t, c.syncAll())
+	assert.Equal(t, map[int]int{0: 1, 2: 1, 4: 1}, log.synced, "every written file synced once, evicted ones too")
+	require.NoError(t, c.syncAll())
+	assert.Equal(t, map[int]int{0: 1, 2: 1, 4: 1}, log.synced, "nothing written since: no sync")
+	h, err := c.acquire(1)
+	require.NoError(t, err)
+	c.release(h, true)
 	require.NoError(t, c.closeAll())
-	assert.Equal(t, map[int]int{0: 1, 2: 1, 4: 1}, log.synced, "every written file synced once on close")
+	assert.Equal(t, 0, log.synced[1], "close does not sync")
 	for i := range 5 {
 		assert.Equal(t, log.opened[i], log.closed[i], "file %d closed as often as opened", i)
 	}
 	_, err = c.acquire(1)
 	assert.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, c.syncAll(), ErrClosed)
 }

@@ -19,7 +19,8 @@ import (
 type Storage interface {
 	ReadAt(p []byte, off int64) (int, error)
 	WriteAt(p []byte, off int64) (int, error)
-	// Close flushes and releases files. The caller stops all reads and writes first.
+	// Close releases files (written data is with the system, not necessarily on disk: see
+	// Syncer). The caller stops all reads and writes first.
 	Close() error
 }
 
@@ -28,6 +29,13 @@ type Storage interface {
 // (a file missing or shorter than needed). Check uses it to skip such pieces as bad.
 type Presence interface {
 	Present(off, n int64) bool
+}
+
+// Syncer is implemented by a Storage whose writes can be made durable: Sync returns once
+// everything written so far is on disk (fsync), for callers that promise durability, such as
+// swarm get --fsync.
+type Syncer interface {
+	Sync() error
 }
 
 // Sentinel errors; match with errors.Is.
