@@ -42,7 +42,7 @@ func newDemoCmd(a *app) *cobra.Command {
 show their progress side by side, and check that every copy is byte-identical to the
 source. Nothing leaves the machine; everything is removed afterwards unless --keep.`,
 		Example: `  swarm demo
-  swarm demo --size 256MiB --leechers 8
+  swarm demo --size 1GiB --leechers 8
   swarm demo --up-rate 4MiB/s   # a slow seeder: leechers trade pieces among themselves`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -50,7 +50,7 @@ source. Nothing leaves the machine; everything is removed afterwards unless --ke
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.size, "size", "64MiB", "payload size")
+	fl.StringVar(&f.size, "size", "256MiB", "payload size")
 	fl.IntVar(&f.leechers, "leechers", 4, "number of leechers")
 	fl.StringVar(&f.pieceLen, "piece-length", "256KiB", "piece length")
 	fl.StringVar(&f.upRate, "up-rate", "0", "the seeder's upload limit (0 = unlimited)")
@@ -65,6 +65,9 @@ type demoNode struct {
 	dir  string
 	st   storage.Storage
 	sw   *peer.Swarm
+	// Totals at the previous draw: the table shows rates over the last draw interval, since
+	// the engine's own rates (a window of whole seconds) lag a transfer that lasts a second.
+	down, up int64
 }
 
 func runDemo(ctx context.Context, a *app, f *demoFlags) error {
@@ -233,21 +236,30 @@ type demoTable struct {
 	a     *app
 	live  bool
 	drawn int
-	last  time.Time
+	last  time.Time // last printed, when not live
+	at    time.Time // last drawn
 }
 
 // draw prints the table and reports whether every node has every piece.
 func (t *demoTable) draw(mi *metainfo.MetaInfo, nodes []*demoNode) bool {
 	var b strings.Builder
 	all := true
+	now := time.Now()
+	secs := now.Sub(t.at).Seconds()
 	for _, n := range nodes {
 		st := n.sw.Stats()
 		frac := float64(st.Have) / float64(max(st.NumPieces, 1))
 		all = all && st.Left == 0
 		bar := strings.Repeat("#", int(frac*30)) + strings.Repeat(".", 30-int(frac*30))
+		var down, up int64
+		if !t.at.IsZero() && secs > 0 {
+			down, up = int64(float64(st.Downloaded-n.down)/secs), int64(float64(st.Uploaded-n.up)/secs)
+		}
+		n.down, n.up = st.Downloaded, st.Uploaded
 		fmt.Fprintf(&b, "%-10s [%s] %5.1f%%  down %10s/s  up %10s/s  peers %d\n",
-			n.name, bar, 100*frac, humanBytes(int64(st.DownRate)), humanBytes(int64(st.UpRate)), len(st.Peers))
+			n.name, bar, 100*frac, humanBytes(down), humanBytes(up), len(st.Peers))
 	}
+	t.at = now
 	if t.live {
 		if t.drawn > 0 {
 			fmt.Fprintf(t.a.stdout, "\x1b[%dA", t.drawn)
