@@ -179,7 +179,8 @@ func (s *session) runSwarm(ctx context.Context, cfg peer.Config, extra []netip.A
 // again on the port the stopped swarm had, so that peers and the tracker still find us.
 func (s *session) recheck(ctx context.Context, old net.Listener) (net.Listener, bitfield.Bitfield, error) {
 	s.before = s.totals(s.sw.Stats())
-	err := s.st.Close()
+	// The new storage will not know what this one wrote: sync it now if --fsync asks.
+	err := errors.Join(s.sync(), s.st.Close())
 	s.st = nil
 	if err != nil {
 		return nil, bitfield.Bitfield{}, fmt.Errorf("recheck: close content: %w", err)

@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"errors"
 	"io"
+	"maps"
+	"slices"
 	"sync"
 )
 
@@ -102,24 +104,44 @@ func (c *handleCache) evict() {
 	}
 }
 
-// syncAll syncs every file written since the last syncAll, open or evicted.
+// syncAll syncs every file written since the last syncAll, open or evicted. The fsyncs run
+// outside the lock (the handles are held so they stay open): a sync of a large download
+// takes seconds, and reads for uploads must go on meanwhile.
 func (c *handleCache) syncAll() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed {
+		c.mu.Unlock()
 		return ErrClosed
 	}
-	var errs []error
+	var open []*handle
 	for _, h := range c.byIdx {
-		if h.dirty {
-			errs = append(errs, h.f.Sync())
+		// A file evicted dirty and reopened since, even just to read, still needs its sync.
+		if h.dirty || c.unsynced[h.idx] {
+			h.refs++
 			h.dirty = false
+			delete(c.unsynced, h.idx)
+			open = append(open, h)
 		}
-		delete(c.unsynced, h.idx)
 	}
-	for idx := range c.unsynced {
-		errs = append(errs, c.syncClosed(idx))
-		delete(c.unsynced, idx)
+	evicted := slices.Collect(maps.Keys(c.unsynced))
+	clear(c.unsynced)
+	c.mu.Unlock()
+
+	var errs []error
+	for _, h := range open {
+		err := h.f.Sync()
+		errs = append(errs, err)
+		c.release(h, err != nil) // a failed sync is tried again next time
+	}
+	for _, idx := range evicted {
+		if err := c.syncClosed(idx); err != nil {
+			errs = append(errs, err)
+			c.mu.Lock()
+			if !c.closed {
+				c.unsynced[idx] = true
+			}
+			c.mu.Unlock()
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -53,3 +53,26 @@ func TestHandleCache(t *testing.T) {
 	assert.ErrorIs(t, err, ErrClosed)
 	assert.ErrorIs(t, c.syncAll(), ErrClosed)
 }
+
+// TestHandleCacheSyncsEvictedThenReopened: a file written, evicted and reopened only to be
+// read must still be synced.
+func TestHandleCacheSyncsEvictedThenReopened(t *testing.T) {
+	log := &fileLog{map[int]int{}, map[int]int{}, map[int]int{}}
+	c := newHandleCache(1, func(idx int) (osFile, error) {
+		log.opened[idx]++
+		return countingFile{idx: idx, log: log}, nil
+	})
+	use := func(idx int, wrote bool) {
+		h, err := c.acquire(idx)
+		require.NoError(t, err)
+		c.release(h, wrote)
+	}
+	use(0, true)  // written
+	use(1, false) // evicts 0, dirty
+	use(0, false) // 0 back, only read
+	require.NoError(t, c.syncAll())
+	assert.Equal(t, 1, log.synced[0], "written file synced although its open handle is clean")
+	require.NoError(t, c.syncAll())
+	assert.Equal(t, 1, log.synced[0], "synced once")
+	require.NoError(t, c.closeAll())
+}
