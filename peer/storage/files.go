@@ -29,6 +29,9 @@ type files struct {
 	spans   []*fileSpan
 	total   int64
 	handles *handleCache
+	// dirsSynced: the folders' entries for the files were made durable by a Sync (they do
+	// not change afterwards).
+	dirsSynced atomic.Bool
 }
 
 // OpenFiles opens (creating folders and files as needed, 0-byte files included) the payload of
@@ -251,7 +254,31 @@ func (s *files) Sync() error {
 	if err := s.handles.syncAll(); err != nil {
 		return fmt.Errorf("sync storage: %w", err)
 	}
+	if s.dirsSynced.Load() {
+		return nil
+	}
+	// A file's data is durable only once the folder entry naming it is too.
+	dirs := map[string]bool{".": true}
+	for _, sp := range s.spans {
+		for d := filepath.Dir(sp.path); !dirs[d]; d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	for d := range dirs {
+		if err := s.syncDir(d); err != nil {
+			return fmt.Errorf("sync storage: folder %s: %w", filepath.Join(s.dir, d), err)
+		}
+	}
+	s.dirsSynced.Store(true)
 	return nil
+}
+
+func (s *files) syncDir(d string) error {
+	f, err := s.root.Open(d)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }
 
 // Close closes every handle and the folder.

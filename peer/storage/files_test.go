@@ -234,3 +234,20 @@ func TestConcurrentWrites(t *testing.T) {
 	require.NoError(t, st.Close())
 	assert.Equal(t, data[fileLen*7:fileLen*8], fileBytes(t, dir, "conc", "fh"))
 }
+
+func TestSyncNestedFolders(t *testing.T) {
+	data := payload(4, 300)
+	info := multiInfo("n", 64, data, [][]string{{"a", "b", "x"}, {"a", "y"}, {"z"}}, []int64{100, 100, 100})
+	dir := t.TempDir()
+	st, err := OpenFiles(info, dir)
+	require.NoError(t, err)
+	_, err = st.WriteAt(data, 0)
+	require.NoError(t, err)
+	sy := st.(Syncer)
+	require.NoError(t, sy.Sync(), "files and every folder up to the download folder")
+	require.NoError(t, sy.Sync())
+	require.NoError(t, st.Close())
+	got, err := os.ReadFile(filepath.Join(dir, "n", "a", "b", "x"))
+	require.NoError(t, err)
+	assert.Equal(t, data[:100], got)
+}
