@@ -35,8 +35,11 @@ type writer struct {
 
 	ctrl  []outMsg // protocol messages to send, in order
 	serve []outMsg // requests to serve, in order
-	cur   outMsg   // the request being served, while waiting for the limiter
-	curOK bool     // cur is still wanted (not cancelled, not choked)
+	// queued holds the requests in serve: a copy of a request already queued is ignored (as
+	// libtorrent does), so repeating one request cannot multiply what we upload.
+	queued map[blockKey]struct{}
+	cur    outMsg // the request being served, while waiting for the limiter
+	curOK  bool   // cur is still wanted (not cancelled, not choked)
 }
 
 func (s *Swarm) newWriter(c *conn, bitfield []byte) *writer {
@@ -48,6 +51,7 @@ func (s *Swarm) newWriter(c *conn, bitfield []byte) *writer {
 		lim:       s.up,
 		keepAlive: s.cfg.Timeouts.KeepAlive,
 		bitfield:  bitfield,
+		queued:    map[blockKey]struct{}{},
 	}
 }
 
@@ -88,6 +92,22 @@ func (w *writer) run(ctx context.Context) error {
 	}
 }
 
+// pop takes the first queued request off the queue.
+func (w *writer) pop() outMsg {
+	m := w.serve[0]
+	w.serve = w.serve[1:]
+	if len(w.serve) == 0 {
+		w.serve = w.serve[:0:cap(w.serve)]
+	}
+	delete(w.queued, keyOf(m))
+	return m
+}
+
+// blockKey names a requested block.
+type blockKey struct{ index, begin, length uint32 }
+
+func keyOf(m outMsg) blockKey { return blockKey{m.index, m.begin, m.length} }
+
 // keepAliveID marks a keep-alive in the control queue (no real message has this ID).
 const keepAliveID wire.ID = 255
 
@@ -109,16 +129,22 @@ func (w *writer) drain() error {
 func (w *writer) accept(m outMsg) error {
 	switch m.kind {
 	case outServe:
+		k := keyOf(m)
+		if _, dup := w.queued[k]; dup {
+			return nil
+		}
 		if len(w.serve) >= maxServeQueue {
 			return &wire.ProtocolError{Reason: fmt.Sprintf("more than %d requests queued", maxServeQueue)}
 		}
 		w.serve = append(w.serve, m)
+		w.queued[k] = struct{}{}
 	case outUnserve:
 		w.unserve(m)
 	default:
 		if m.kind == outControl && m.id == wire.Choke {
 			// BEP 3: choking discards the peer's pending requests.
 			w.serve = w.serve[:0]
+			clear(w.queued)
 			w.curOK = false
 		}
 		w.ctrl = append(w.ctrl, m)
@@ -129,6 +155,7 @@ func (w *writer) accept(m outMsg) error {
 func (w *writer) unserve(m outMsg) {
 	same := func(q outMsg) bool { return q.index == m.index && q.begin == m.begin && q.length == m.length }
 	w.serve = slices.DeleteFunc(w.serve, same)
+	delete(w.queued, keyOf(m))
 	if same(w.cur) {
 		w.curOK = false
 	}
@@ -158,11 +185,7 @@ func (w *writer) writeCtrl() error {
 
 // serveOne sends the first queued block, after the upload limiter allows it.
 func (w *writer) serveOne(ctx context.Context) error {
-	w.cur, w.curOK = w.serve[0], true
-	w.serve = w.serve[1:]
-	if len(w.serve) == 0 {
-		w.serve = w.serve[:0:cap(w.serve)]
-	}
+	w.cur, w.curOK = w.pop(), true
 	if err := w.charge(ctx, int(w.cur.length)); err != nil {
 		return err
 	}

@@ -192,8 +192,9 @@ func TestHostileStalledReaderKeepsAlive(t *testing.T) {
 }
 
 // TestHostileDuplicateRequests: hundreds of copies of one request from a peer that reads are
-// served with correct data (or refused), never with garbage, and the seeder keeps serving an
-// honest leecher.
+// served with correct data (or ignored while a copy is still queued: at most once per copy
+// sent after the previous one was served), never with garbage, and the seeder keeps serving
+// an honest leecher.
 func TestHostileDuplicateRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		tor := hostileTorrent(t, 34)

@@ -1,0 +1,38 @@
+package peer
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/peer/wire"
+)
+
+// TestWriterIgnoresDuplicateRequests: a copy of a request still queued is ignored; once the
+// request is served, withdrawn or discarded by a choke, the same request queues again.
+func TestWriterIgnoresDuplicateRequests(t *testing.T) {
+	w := &writer{queued: map[blockKey]struct{}{}}
+	req := func(begin uint32) outMsg {
+		return outMsg{kind: outServe, index: 5, begin: begin, length: wire.BlockSize}
+	}
+	accept := func(m outMsg) { require.NoError(t, w.accept(m)) }
+	for range 3 {
+		accept(req(0))
+	}
+	accept(req(wire.BlockSize))
+	assert.Equal(t, []outMsg{req(0), req(wire.BlockSize)}, w.serve, "copies of a queued request ignored")
+
+	assert.Equal(t, req(0), w.pop())
+	accept(req(0))
+	assert.Equal(t, []outMsg{req(wire.BlockSize), req(0)}, w.serve, "served, then asked again: queued again")
+
+	accept(outMsg{kind: outUnserve, index: 5, begin: 0, length: wire.BlockSize})
+	accept(req(0))
+	assert.Equal(t, []outMsg{req(wire.BlockSize), req(0)}, w.serve, "withdrawn, then asked again")
+
+	accept(outMsg{kind: outControl, id: wire.Choke})
+	assert.Empty(t, w.serve)
+	accept(req(wire.BlockSize))
+	assert.Equal(t, []outMsg{req(wire.BlockSize)}, w.serve, "a choke forgets the queue")
+}
