@@ -1,0 +1,53 @@
+package tracker
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSampleInvariants checks sample over many swarm shapes, with the requester stored as a
+// leecher, as a seeder or not at all: never self, no peer twice, only leechers for a seeder,
+// and exactly min(want, candidates) peers.
+func TestSampleInvariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	id := func(n int) PeerID {
+		var p PeerID
+		p[0], p[1], p[2] = byte(n), byte(n>>8), 1
+		return p
+	}
+	for round := range 2000 {
+		sw := &swarm{index: map[PeerID]uint32{}}
+		nl, ns := rng.IntN(40), rng.IntN(40)
+		for n := range nl + ns {
+			_, err := sw.put(PutRequest{Peer: Peer{ID: id(n), Addr: netip.AddrPortFrom(netip.IPv4Unspecified(), 1)},
+				Seeder: n >= nl, Now: time.Unix(1, 0)}, 0, rng)
+			require.NoError(t, err)
+		}
+		self := id(rng.IntN(nl + ns + 1)) // sometimes not stored
+		selfLoc, stored := sw.index[self]
+		seeder := rng.IntN(2) == 0
+		want := rng.IntN(60)
+		cands := nl
+		if !seeder {
+			cands += ns
+		}
+		if stored && (selfLoc&seederBit == 0 || !seeder) {
+			cands--
+		}
+		got := sw.sample(nil, self, seeder, want, rng)
+		require.Len(t, got, min(want, cands), "round %d: %d leechers, %d seeders, want %d, seeder %v", round, nl, ns, want, seeder)
+		seen := map[PeerID]bool{}
+		for _, p := range got {
+			require.NotEqual(t, self, p.ID, "round %d", round)
+			require.False(t, seen[p.ID], "round %d: %x twice", round, p.ID)
+			seen[p.ID] = true
+			if seeder {
+				require.Zero(t, sw.index[p.ID]&seederBit, "round %d: a seeder got a seeder", round)
+			}
+		}
+	}
+}
