@@ -118,7 +118,10 @@ func TestFaultKillGet(t *testing.T) {
 	tpath := filepath.Join(t.TempDir(), "killed.torrent")
 	require.NoError(t, os.WriteFile(tpath, b, 0o644))
 	seeder, _, reads := killSeeder(t, mi, seedDir)
-	args, err := json.Marshal([]string{"get", tpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q"})
+	// The download rate is capped so that the kills land mid-download: unthrottled, the 3 MiB
+	// arrive in well under the first kill's delay.
+	args, err := json.Marshal([]string{"get", tpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
+		"--down-rate", "512KiB/s"})
 	require.NoError(t, err)
 
 	rng := rand.New(rand.NewPCG(7, 7))
