@@ -153,9 +153,10 @@ func (w *writer) accept(m outMsg) error {
 }
 
 func (w *writer) unserve(m outMsg) {
-	same := func(q outMsg) bool { return q.index == m.index && q.begin == m.begin && q.length == m.length }
+	k := keyOf(m)
+	same := func(q outMsg) bool { return keyOf(q) == k }
 	w.serve = slices.DeleteFunc(w.serve, same)
-	delete(w.queued, keyOf(m))
+	delete(w.queued, k)
 	if same(w.cur) {
 		w.curOK = false
 	}

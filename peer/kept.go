@@ -2,12 +2,10 @@ package peer
 
 import "github.com/swarm-bt/swarm/peer/wire"
 
-// Config.HashMemory bounds the bytes of pieces whose received blocks are kept in memory until
-// the piece is verified. Hashing a kept piece needs no read back from disk (the read was a
-// quarter of the hashing cost); pieces that do not fit go the disk way: written, then read
-// back and hashed.
-
-// keptPiece is a piece whose blocks are kept: blocks[k] is block k, nil until it arrives.
+// keptPiece is a piece whose blocks are kept in memory until it is verified: blocks[k] is
+// block k, nil until it arrives. Config.HashMemory bounds the bytes of such pieces. Hashing a
+// kept piece needs no read back from disk (the read was a quarter of the hashing cost);
+// pieces that do not fit go the disk way: written, then read back and hashed.
 type keptPiece struct {
 	blocks [][]byte
 }

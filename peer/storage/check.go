@@ -14,12 +14,6 @@ import (
 	"github.com/swarm-bt/swarm/peer/bitfield"
 )
 
-// VerifyPiece reads piece i from st and reports whether its SHA-1 matches. It allocates a
-// buffer each call; a Verifier reuses one.
-func VerifyPiece(info *metainfo.Info, st Storage, i int) (bool, error) {
-	return NewVerifier(info).Verify(st, i)
-}
-
 // maxChunk bounds a Verifier's buffer: larger pieces are hashed in chunks, so memory does not
 // grow with the piece length.
 const maxChunk = 1 << 20
@@ -62,8 +56,7 @@ func (v *Verifier) Verify(st Storage, i int) (bool, error) {
 		v.h.Write(p)
 		done += int64(len(p))
 	}
-	v.sum = v.h.Sum(v.sum[:0])
-	return bytes.Equal(v.sum, v.info.PieceHash(i)), nil
+	return v.matches(i), nil
 }
 
 // VerifyData reports whether parts, concatenated, are piece i with its SHA-1: for a piece
@@ -76,6 +69,11 @@ func (v *Verifier) VerifyData(i int, parts [][]byte) bool {
 	for _, p := range parts {
 		v.h.Write(p)
 	}
+	return v.matches(i)
+}
+
+// matches reports whether what was hashed since the last Reset is piece i.
+func (v *Verifier) matches(i int) bool {
 	v.sum = v.h.Sum(v.sum[:0])
 	return bytes.Equal(v.sum, v.info.PieceHash(i))
 }
