@@ -37,7 +37,7 @@ if [ "${PIN:-0}" = 1 ]; then
   SERVER_PIN=(taskset -c 0) WRK_PIN=(taskset -c 1)
   export GOMAXPROCS=1
 fi
-"${SERVER_PIN[@]}" "$T/swarm" tracker --listen 127.0.0.1:$SWARM_PORT --log-level error >"$T/swarm.log" 2>&1 &
+"${SERVER_PIN[@]}" "$T/swarm" tracker --listen 127.0.0.1:$SWARM_PORT --rate 0 --new-swarms-per-minute 0 --log-level error >"$T/swarm.log" 2>&1 &
 PIDS+=($!)
 # -w is relative to the -d folder opentracker chroots into.
 "${SERVER_PIN[@]}" opentracker -i 127.0.0.1 -p $OT_PORT -P $OT_PORT -d "$T/ot" -w whitelist >"$T/ot.log" 2>&1 &

@@ -48,7 +48,6 @@ type announceReply struct {
 	MinInterval time.Duration
 	Peers       []Peer
 	Compact     bool
-	NoPeerID    bool
 	// IPv6 asks for a peers6 key even when empty (the requester is an IPv6 peer, BEP 7).
 	IPv6 bool
 }
@@ -101,15 +100,14 @@ func (r *announceReply) appendCompact(b []byte) []byte {
 	return b
 }
 
-// appendDicts writes the original BEP 3 list of dictionaries.
+// appendDicts writes the original BEP 3 list of dictionaries, without peer ids, as if
+// no_peer_id=1: stores do not keep ids (they are no key), and handing them out is what lets a
+// client stop or impersonate another peer elsewhere.
 func (r *announceReply) appendDicts(b []byte) []byte {
 	b = append(appendStr(b, "peers"), 'l')
 	for _, p := range r.Peers {
 		b = append(b, 'd')
 		b = appendStr(appendStr(b, "ip"), p.Addr.Addr().String())
-		if !r.NoPeerID {
-			b = appendBytes(appendStr(b, "peer id"), p.ID[:])
-		}
 		b = appendKeyInt(b, "port", int64(p.Addr.Port()))
 		b = append(b, 'e')
 	}

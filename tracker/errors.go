@@ -11,6 +11,9 @@ var (
 	ErrSwarmFull = errors.New("tracker: swarm is full")
 	// ErrTooManySwarms means the store holds MaxSwarms swarms and will not start another.
 	ErrTooManySwarms = errors.New("tracker: too many swarms")
+	// ErrUnavailable means a store's backing service (Redis) cannot be reached or is too slow;
+	// clients are told to come back later.
+	ErrUnavailable = errors.New("tracker: store unavailable")
 	// ErrNoTrackers means an announce had no tracker URL to try.
 	ErrNoTrackers = errors.New("tracker: no tracker urls")
 )

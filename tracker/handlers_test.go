@@ -1,6 +1,7 @@
 package tracker_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -59,7 +60,7 @@ func TestAnnounceBadRequests(t *testing.T) {
 			assert.Contains(t, r.Failure, tc.reason)
 		})
 	}
-	swarms, peers := s.Store().Len()
+	swarms, peers := storeLen(t, s)
 	assert.Equal(t, 0, swarms+peers, "no bad request stores anything")
 }
 
@@ -134,18 +135,16 @@ func TestAnnounceDictionaryPeers(t *testing.T) {
 	var peers []dictPeer
 	r := announce(t, s, ann{hash: h, peer: 2, left: 1, extra: "compact=0"})
 	require.NoError(t, bencode.Unmarshal(r.Peers, &peers))
-	id := trackertest.ID(1)
 	require.Len(t, peers, 1)
 	assert.Equal(t, "10.1.1.1", peers[0].IP)
 	assert.Equal(t, 6881, peers[0].Port)
-	require.NotNil(t, peers[0].PeerID)
-	assert.Equal(t, string(id[:]), *peers[0].PeerID)
+	assert.Nil(t, peers[0].PeerID, "no peer ids unless asked (attack_test.go)")
 
 	peers = nil
 	r = announce(t, s, ann{hash: h, peer: 2, left: 1, extra: "compact=0&no_peer_id=1"})
 	require.NoError(t, bencode.Unmarshal(r.Peers, &peers))
 	require.Len(t, peers, 1)
-	assert.Nil(t, peers[0].PeerID, "no_peer_id is honoured")
+	assert.Nil(t, peers[0].PeerID)
 }
 
 func TestAnnounceIPv6(t *testing.T) {
@@ -173,9 +172,9 @@ func TestAnnounceExpiry(t *testing.T) {
 	clk.Add(90 * time.Second)
 	announce(t, s, ann{hash: h, peer: 2, left: 1})
 	clk.Add(31 * time.Second)
-	assert.Equal(t, 1, s.Reap(clk.Now()), "only the peer silent for over two intervals expires")
+	assert.Equal(t, 1, s.Reap(t.Context(), clk.Now()), "only the peer silent for over two intervals expires")
 	r := announce(t, s, ann{hash: h, peer: 3, left: 1})
-	assert.Equal(t, []string{"192.0.2.1:6881"}, compactPeers(t, r.Peers))
+	assert.Equal(t, []string{"192.0.2.2:6881"}, compactPeers(t, r.Peers))
 	assert.Equal(t, 2, r.Incomplete)
 }
 
@@ -206,7 +205,7 @@ func TestAnnounceTrustProxy(t *testing.T) {
 		announce(t, s, ann{hash: h, peer: 1, left: 1, xff: "198.51.100.7, 203.0.113.9", remote: "127.0.0.1:1"})
 		announce(t, s, ann{hash: h, peer: 2, left: 1, extra: "ip=198.51.100.8", remote: "127.0.0.1:1"})
 		r := announce(t, s, ann{hash: h, peer: 3, left: 1})
-		want := []string{"127.0.0.1:6881", "127.0.0.1:6881"}
+		want := []string{"127.0.0.1:6881"} // one address: one peer
 		if trust {
 			want = []string{"203.0.113.9:6881", "198.51.100.8:6881"}
 		}
@@ -278,7 +277,7 @@ func TestScrapeBadRequests(t *testing.T) {
 }
 
 func TestStatsMetricsHealthz(t *testing.T) {
-	s, _ := newTestServer(t, tracker.Config{})
+	s, _ := newTestServer(t, tracker.Config{FullScrape: true})
 	h := trackertest.Hash(1)
 	announce(t, s, ann{hash: h, peer: 1, left: 0, event: "completed"})
 	announce(t, s, ann{hash: h, peer: 2, left: 1, event: "started"})
@@ -320,13 +319,14 @@ func escape(h metainfo.Hash) string {
 }
 
 func TestStatsBounded(t *testing.T) {
-	s, _ := newTestServer(t, tracker.Config{})
+	s, _ := newTestServer(t, tracker.Config{FullScrape: true, RatePerIP: -1, NewSwarmsPerMinute: -1})
 	for h := range 2500 {
 		for n := range 1 + h%3 {
 			announce(t, s, ann{hash: trackertest.Hash(h), peer: n, left: 1})
 		}
 	}
-	st := s.Stats()
+	st, err := s.Stats(t.Context())
+	require.NoError(t, err)
 	assert.Equal(t, 2500, st.Swarms)
 	require.Len(t, st.Rows, 1000)
 	assert.Equal(t, 3, st.Rows[0].Incomplete, "largest swarms first")
@@ -336,12 +336,12 @@ func TestStatsBounded(t *testing.T) {
 // failingStore breaks in a way a client must not see.
 type failingStore struct{ tracker.Store }
 
-func (failingStore) Put(tracker.PutRequest, []tracker.Peer) ([]tracker.Peer, tracker.Counts, error) {
-	return nil, tracker.Counts{}, errors.New("disk on fire at /var/secret")
+func (failingStore) Put(context.Context, tracker.PutRequest, []tracker.Peer) (tracker.PutResult, error) {
+	return tracker.PutResult{}, errors.New("disk on fire at /var/secret")
 }
 
 func TestInternalErrorsStayInternal(t *testing.T) {
-	s, _ := newTestServer(t, tracker.Config{Store: failingStore{newMemStore()}})
+	s, _ := newTestServer(t, tracker.Config{Store: failingStore{newMemStore(t)}})
 	r := announce(t, s, ann{hash: trackertest.Hash(1), peer: 1})
 	assert.Equal(t, "internal tracker error", r.Failure)
 	assert.Contains(t, get(t, s, "/metrics", "", "").Body.String(), `swarm_tracker_failures_total{kind="internal"} 1`)

@@ -108,7 +108,7 @@ func TestHostileAnnounceQueries(t *testing.T) {
 				return
 			}
 			assert.Contains(t, reply, "interval", "an accepted announce gets an interval")
-			swarms, peers := s.Store().Len()
+			swarms, peers := storeLen(t, s)
 			assert.LessOrEqual(t, swarms, 1)
 			assert.LessOrEqual(t, peers, 1, "one announce stores at most one peer")
 		})
@@ -156,7 +156,7 @@ func TestHostileManyInfoHashes(t *testing.T) {
 			full++
 		}
 	}
-	swarms, peers := s.Store().Len()
+	swarms, peers := storeLen(t, s)
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
@@ -294,7 +294,7 @@ func TestHostileOverlongURL(t *testing.T) {
 		status, err := bufio.NewReader(c).ReadString('\n')
 		require.NoError(t, err)
 		assert.Contains(t, status, "431", "an overlong request line is refused by size")
-		swarms, peers := s.Store().Len()
+		swarms, peers := storeLen(t, s)
 		assert.Zero(t, swarms+peers)
 
 		c2, err := l.dial() // and the server still serves

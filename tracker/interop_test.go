@@ -111,7 +111,7 @@ func TestInteropLibtorrentToAria2(t *testing.T) {
 	assert.True(t, bytes.Equal(payload, got), "aria2 downloaded the seeder's bytes")
 	// aria2 may exit before its final announce has been answered; wait for it.
 	waitFor(ctx, t, "aria2's download to be counted", func() bool {
-		c, _ := srv.Store().Scrape(m.InfoHash)
+		c := scrapeOne(t, srv, m.InfoHash)
 		return c.Downloaded == 1
 	})
 }
@@ -120,7 +120,7 @@ func TestInteropLibtorrentToAria2(t *testing.T) {
 func waitSeeders(ctx context.Context, t *testing.T, srv *tracker.Server, h metainfo.Hash, n int) {
 	t.Helper()
 	waitFor(ctx, t, "seeders", func() bool {
-		c, _ := srv.Store().Scrape(h)
+		c := scrapeOne(t, srv, h)
 		return c.Complete >= n
 	})
 }

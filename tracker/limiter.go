@@ -38,6 +38,14 @@ func (l *ipLimiter) allow(ip netip.Addr, now time.Time) bool {
 	return lim.AllowN(now, 1)
 }
 
+// peek reports whether ip has a token left, without taking it.
+func (l *ipLimiter) peek(ip netip.Addr, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.m[ip]
+	return lim == nil || lim.TokensAt(now) >= 1
+}
+
 // sweep forgets limiters whose bucket has refilled: they behave like new ones.
 func (l *ipLimiter) sweep(now time.Time) {
 	l.mu.Lock()

@@ -1,8 +1,8 @@
 package tracker
 
 import (
+	"context"
 	"encoding/binary"
-	"iter"
 	"math/bits"
 	"math/rand/v2"
 	"sync"
@@ -27,8 +27,8 @@ type MemStoreConfig struct {
 
 // MemStore is the in-memory Store. Swarms are sharded by info-hash; each swarm keeps its
 // seeders and leechers as two slices of fixed-size, pointer-free records plus one index map
-// from peer id to position, so a stored peer costs about 100 bytes and the garbage collector
-// never scans peer data.
+// from peer address to position, so a stored peer costs about 80 bytes and the garbage
+// collector never scans peer data.
 type MemStore struct {
 	shards    []shard
 	mask      uint32
@@ -76,82 +76,82 @@ func (s *MemStore) shard(h metainfo.Hash) *shard {
 }
 
 // Put records an announce and samples peers; see Store.
-func (s *MemStore) Put(req PutRequest, dst []Peer) ([]Peer, Counts, error) {
+func (s *MemStore) Put(_ context.Context, req PutRequest, dst []Peer) (PutResult, error) {
 	sh := s.shard(req.InfoHash)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	res := PutResult{Peers: dst}
 	sw := sh.swarms[req.InfoHash]
 	if sw == nil {
-		if s.maxSwarms > 0 && s.nswarms.Load() >= s.maxSwarms {
-			return dst, Counts{}, ErrTooManySwarms
+		switch {
+		case req.Stopped:
+			return res, nil
+		case req.NoCreate || s.maxSwarms > 0 && s.nswarms.Load() >= s.maxSwarms:
+			return res, ErrTooManySwarms
 		}
-		sw = &swarm{index: make(map[PeerID]uint32, 1)}
+		sw = &swarm{index: make(map[addrKey]uint32, 1)}
 		sh.swarms[req.InfoHash] = sw
 		s.nswarms.Add(1)
+		res.Created = true
+	}
+	if req.Stopped {
+		s.npeers.Add(-int64(sw.stop(req)))
+		res.Counts = sw.counts()
+		return res, nil
 	}
 	added, err := sw.put(req, s.maxPeers, sh.rng)
 	s.npeers.Add(int64(added))
-	dst = sw.sample(dst, req.Peer.ID, req.Seeder, req.NumWant, sh.rng)
-	return dst, sw.counts(), err
+	res.Peers = sw.sample(dst, keyOf(req.Addr), req.Seeder, req.NumWant, sh.rng)
+	res.Counts = sw.counts()
+	return res, err
 }
 
-// Remove deletes a peer (event=stopped) and returns the swarm's counts afterwards. The swarm
-// itself stays until Expire finds it empty, so its downloaded count survives a quiet moment.
-func (s *MemStore) Remove(h metainfo.Hash, id PeerID) Counts {
-	sh := s.shard(h)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sw := sh.swarms[h]
-	if sw == nil {
-		return Counts{}
+// Scrape appends the counts of each swarm, zero for unknown ones.
+func (s *MemStore) Scrape(_ context.Context, hs []metainfo.Hash, dst []Counts) ([]Counts, error) {
+	for _, h := range hs {
+		sh := s.shard(h)
+		sh.mu.Lock()
+		var c Counts
+		if sw := sh.swarms[h]; sw != nil {
+			c = sw.counts()
+		}
+		sh.mu.Unlock()
+		dst = append(dst, c)
 	}
-	if loc, ok := sw.index[id]; ok {
-		sw.removeAt(loc)
-		s.npeers.Add(-1)
-	}
-	return sw.counts()
-}
-
-// Scrape returns the counts of one swarm and whether it exists.
-func (s *MemStore) Scrape(h metainfo.Hash) (Counts, bool) {
-	sh := s.shard(h)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sw := sh.swarms[h]
-	if sw == nil {
-		return Counts{}, false
-	}
-	return sw.counts(), true
+	return dst, nil
 }
 
 // Swarms yields every swarm's counts, one shard snapshot at a time, without holding a lock
 // while yielding.
-func (s *MemStore) Swarms() iter.Seq2[metainfo.Hash, Counts] {
-	return func(yield func(metainfo.Hash, Counts) bool) {
-		type entry struct {
-			h metainfo.Hash
-			c Counts
+func (s *MemStore) Swarms(ctx context.Context, yield func(metainfo.Hash, Counts) bool) error {
+	type entry struct {
+		h metainfo.Hash
+		c Counts
+	}
+	var buf []entry
+	for i := range s.shards {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		var buf []entry
-		for i := range s.shards {
-			sh := &s.shards[i]
-			buf = buf[:0]
-			sh.mu.Lock()
-			for h, sw := range sh.swarms {
-				buf = append(buf, entry{h, sw.counts()})
-			}
-			sh.mu.Unlock()
-			for _, e := range buf {
-				if !yield(e.h, e.c) {
-					return
-				}
+		sh := &s.shards[i]
+		buf = buf[:0]
+		sh.mu.Lock()
+		for h, sw := range sh.swarms {
+			buf = append(buf, entry{h, sw.counts()})
+		}
+		sh.mu.Unlock()
+		for _, e := range buf {
+			if !yield(e.h, e.c) {
+				return nil
 			}
 		}
 	}
+	return nil
 }
 
-// Expire removes peers last seen before cutoff, then swarms left empty.
-func (s *MemStore) Expire(cutoff time.Time) int {
+// Expire removes peers last seen before cutoff, then swarms left empty. It visits every
+// swarm, one shard lock at a time: in memory that is fast enough to do in one call.
+func (s *MemStore) Expire(_ context.Context, cutoff time.Time) (int, error) {
 	c := cutoff.UnixNano()
 	removed := 0
 	for i := range s.shards {
@@ -167,10 +167,10 @@ func (s *MemStore) Expire(cutoff time.Time) int {
 		sh.mu.Unlock()
 	}
 	s.npeers.Add(int64(-removed))
-	return removed
+	return removed, nil
 }
 
-// Len returns the number of swarms and stored peers.
-func (s *MemStore) Len() (swarms, peers int) {
-	return int(s.nswarms.Load()), int(s.npeers.Load())
+// Totals returns the number of swarms and stored peers, kept up to date by every change.
+func (s *MemStore) Totals(context.Context) (Totals, error) {
+	return Totals{Swarms: int(s.nswarms.Load()), Peers: int(s.npeers.Load())}, nil
 }

@@ -3,6 +3,7 @@ package tracker_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"runtime"
 	"testing"
 	"time"
@@ -14,14 +15,14 @@ import (
 	"github.com/swarm-bt/swarm/tracker/trackertest"
 )
 
-func newMemStore() tracker.Store {
+func newMemStore(*testing.T) tracker.Store {
 	return tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(1, 2))})
 }
 
 func TestMemStore(t *testing.T) {
 	trackertest.TestStore(t, newMemStore)
 	for _, shards := range []int{1, 3} {
-		trackertest.TestStore(t, func() tracker.Store {
+		trackertest.TestStore(t, func(*testing.T) tracker.Store {
 			return tracker.NewMemStore(tracker.MemStoreConfig{Shards: shards, Rand: rand.New(rand.NewPCG(3, 4))})
 		})
 	}
@@ -32,19 +33,20 @@ func TestMemStoreCaps(t *testing.T) {
 	now := time.Unix(1000, 0)
 	req := func(h, n int) tracker.PutRequest {
 		return tracker.PutRequest{InfoHash: trackertest.Hash(h), Now: now, NumWant: 10,
-			Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
+			Addr: trackertest.Addr(n)}
 	}
+	ctx := t.Context()
 	for n := range 2 {
-		_, _, err := s.Put(req(1, n), nil)
+		_, err := s.Put(ctx, req(1, n), nil)
 		require.NoError(t, err)
 	}
-	peers, c, err := s.Put(req(1, 9), nil)
+	res, err := s.Put(ctx, req(1, 9), nil)
 	require.ErrorIs(t, err, tracker.ErrSwarmFull)
-	assert.Len(t, peers, 2, "a refused peer still gets a sample")
-	assert.Equal(t, tracker.Counts{Incomplete: 2}, c)
-	_, _, err = s.Put(req(1, 1), nil)
+	assert.Len(t, res.Peers, 2, "a refused peer still gets a sample")
+	assert.Equal(t, tracker.Counts{Incomplete: 2}, res.Counts)
+	_, err = s.Put(ctx, req(1, 1), nil)
 	require.NoError(t, err, "a known peer re-announces into a full swarm")
-	_, _, err = s.Put(req(2, 1), nil)
+	_, err = s.Put(ctx, req(2, 1), nil)
 	require.ErrorIs(t, err, tracker.ErrTooManySwarms)
 }
 
@@ -55,18 +57,18 @@ func TestMemStoreSampleFair(t *testing.T) {
 	s := tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(5, 6))})
 	now := time.Unix(1000, 0)
 	put := func(n int, seeder bool, want int) []tracker.Peer {
-		peers, _, err := s.Put(tracker.PutRequest{InfoHash: trackertest.Hash(1), Now: now, NumWant: want,
-			Seeder: seeder, Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}, nil)
+		res, err := s.Put(t.Context(), tracker.PutRequest{InfoHash: trackertest.Hash(1), Now: now, NumWant: want,
+			Seeder: seeder, Addr: trackertest.Addr(n)}, nil)
 		require.NoError(t, err)
-		return peers
+		return res.Peers
 	}
 	const leechers, seeders = 150, 50
-	isSeeder := map[tracker.PeerID]bool{}
+	isSeeder := map[netip.AddrPort]bool{}
 	for n := range leechers + seeders {
 		put(n, n >= leechers, 0)
-		isSeeder[trackertest.ID(n)] = n >= leechers
+		isSeeder[trackertest.Addr(n)] = n >= leechers
 	}
-	seen := map[tracker.PeerID]int{}
+	seen := map[netip.AddrPort]int{}
 	const rounds, want = 4000, 20
 	for i := range rounds {
 		self := i % leechers // existing leechers re-announce
@@ -74,9 +76,9 @@ func TestMemStoreSampleFair(t *testing.T) {
 		require.Len(t, peers, want)
 		nseed := 0
 		for _, p := range peers {
-			require.NotEqual(t, trackertest.ID(self), p.ID, "never self")
-			seen[p.ID]++
-			if isSeeder[p.ID] {
+			require.NotEqual(t, trackertest.Addr(self), p.Addr, "never self")
+			seen[p.Addr]++
+			if isSeeder[p.Addr] {
 				nseed++
 			}
 		}
@@ -103,16 +105,16 @@ func BenchmarkMemStoreBytesPerPeer(b *testing.B) {
 		for h := range swarms {
 			for n := range perSwarm {
 				req := tracker.PutRequest{InfoHash: trackertest.Hash(h), Now: now, Seeder: n%4 == 0,
-					Peer: tracker.Peer{ID: trackertest.ID(h*perSwarm + n), Addr: trackertest.Addr(n)}}
-				if _, _, err := s.Put(req, nil); err != nil {
+					Addr: trackertest.Addr(n)}
+				if _, err := s.Put(b.Context(), req, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		_, peers := s.Len()
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(peers), "bytes/peer")
+		tot, _ := s.Totals(b.Context())
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(tot.Peers), "bytes/peer")
 		runtime.KeepAlive(s)
 	}
 }
@@ -130,8 +132,9 @@ func BenchmarkMemStorePut(b *testing.B) {
 				for pb.Next() {
 					n := r.IntN(1 << 20)
 					req := tracker.PutRequest{InfoHash: trackertest.Hash(n % 1024), Now: now, NumWant: 50,
-						Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
-					dst, _, _ = s.Put(req, dst[:0])
+						Addr: trackertest.Addr(n)}
+					res, _ := s.Put(b.Context(), req, dst[:0])
+					dst = res.Peers
 				}
 			})
 		})
@@ -146,16 +149,17 @@ func BenchmarkMemStorePutFull(b *testing.B) {
 	now := time.Unix(1000, 0)
 	req := func(n int) tracker.PutRequest {
 		return tracker.PutRequest{InfoHash: trackertest.Hash(n % 1024), Now: now, NumWant: 50, Seeder: n%2 == 0,
-			Peer: tracker.Peer{ID: trackertest.ID(n), Addr: trackertest.Addr(n)}}
+			Addr: trackertest.Addr(n)}
 	}
 	const stored = 1 << 19
 	for n := range stored {
-		_, _, _ = s.Put(req(n), nil)
+		_, _ = s.Put(b.Context(), req(n), nil)
 	}
 	r := rand.New(rand.NewPCG(2, 2))
 	dst := make([]tracker.Peer, 0, 50)
 	b.ResetTimer()
 	for b.Loop() {
-		dst, _, _ = s.Put(req(r.IntN(stored)), dst[:0])
+		res, _ := s.Put(b.Context(), req(r.IntN(stored)), dst[:0])
+		dst = res.Peers
 	}
 }

@@ -46,8 +46,7 @@ func (e Event) String() string {
 // fields as the client side's AnnounceRequest) and how it wants the answer.
 type announceQuery struct {
 	AnnounceRequest
-	Compact  bool
-	NoPeerID bool
+	Compact bool
 	// IP is the ip= parameter, used only behind a trusted proxy; invalid when absent.
 	IP netip.Addr
 }
@@ -61,6 +60,11 @@ func parseAnnounce(raw string) (announceQuery, error) {
 		var err error
 		switch key {
 		case "info_hash":
+			if haveHash {
+				// opentracker refuses this too: "the last one wins" would let a URL that
+				// looks like one torrent announce another.
+				return clientErrorf("duplicate info_hash")
+			}
 			haveHash = true
 			err = decode20(q.InfoHash[:], val, "info_hash")
 		case "peer_id":
@@ -81,8 +85,6 @@ func parseAnnounce(raw string) (announceQuery, error) {
 			q.NumWant, err = parseNumWant(val)
 		case "compact":
 			q.Compact = val != "0"
-		case "no_peer_id":
-			q.NoPeerID = val == "1"
 		case "ip":
 			q.IP, _ = netip.ParseAddr(unescape(val))
 		}

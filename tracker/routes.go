@@ -16,6 +16,6 @@ func (s *Server) routes() http.Handler {
 	r.HandleFunc("/scrape", s.handleScrape).Methods(get...)
 	r.HandleFunc("/stats", s.handleStats).Methods(get...)
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})).Methods(get...)
-	r.HandleFunc("/healthz", handleHealthz).Methods(get...)
+	r.HandleFunc("/healthz", s.handleHealthz).Methods(get...)
 	return r
 }

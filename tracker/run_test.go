@@ -29,12 +29,12 @@ func TestRunReapsSilentPeers(t *testing.T) {
 
 		time.Sleep(2*time.Minute + 1*time.Second)
 		synctest.Wait()
-		_, peers := s.Store().Len()
+		_, peers := storeLen(t, s)
 		assert.Equal(t, 1, peers, "not yet two intervals and a reap tick")
 
 		time.Sleep(30 * time.Second)
 		synctest.Wait()
-		swarms, peers := s.Store().Len()
+		swarms, peers := storeLen(t, s)
 		assert.Equal(t, 0, swarms+peers)
 		cancel()
 		assert.NoError(t, <-done)

@@ -2,13 +2,13 @@ package tracker
 
 import (
 	"bytes"
+	"context"
 	"net/http"
+	"net/netip"
 	"slices"
 
 	"github.com/swarm-bt/swarm/metainfo"
 )
-
-var errNoFullScrape = &ClientError{Reason: "full scrape is disabled: name info_hash values", kind: "not_allowed"}
 
 // handleScrape answers BEP 48 scrapes. Unknown swarms are reported with zero counts, as
 // opentracker does, so a client can tell "no peers" from "no answer".
@@ -18,8 +18,6 @@ func (s *Server) handleScrape(w http.ResponseWriter, r *http.Request) {
 	b, err := s.scrape(r, rb.b[:0])
 	if err != nil {
 		b = s.failure(r.Context(), rb.b[:0], "scrape", err)
-	} else {
-		s.metrics.scrapes.Inc()
 	}
 	writeBencode(w, b)
 	rb.b = b
@@ -30,23 +28,41 @@ func (s *Server) scrape(r *http.Request, b []byte) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	var counts []Counts
-	switch {
-	case len(hs) == 0 && !s.cfg.FullScrape:
+	if len(hs) == 0 && !s.cfg.FullScrape {
 		return b, errNoFullScrape
-	case len(hs) == 0:
-		for h, c := range s.store.Swarms() {
-			if s.cfg.Allow == nil || s.cfg.Allow(h) {
-				hs = append(hs, h)
-				counts = append(counts, c)
-			}
-		}
-	default:
-		for _, h := range hs {
-			c, _ := s.store.Scrape(h)
+	}
+	ip, ok := s.peerIP(r, netip.Addr{})
+	if !ok {
+		return b, errNoAddress
+	}
+	if len(hs) == 0 {
+		return s.fullScrape(r.Context(), ip, b)
+	}
+	counts, err := s.Scrape(r.Context(), ip, hs, nil)
+	if err != nil {
+		return b, err
+	}
+	return appendScrapeSorted(b, hs, counts), nil
+}
+
+// fullScrape answers a scrape without info_hash with every allowed swarm (--full-scrape).
+func (s *Server) fullScrape(ctx context.Context, ip netip.Addr, b []byte) ([]byte, error) {
+	if s.limiter != nil && !s.limiter.allow(ip, s.cfg.Now()) {
+		return b, errRateLimited
+	}
+	var hs []metainfo.Hash
+	var counts []Counts
+	err := s.store.Swarms(ctx, func(h metainfo.Hash, c Counts) bool {
+		if s.cfg.Allow == nil || s.cfg.Allow(h) {
+			hs = append(hs, h)
 			counts = append(counts, c)
 		}
+		return true
+	})
+	if err != nil {
+		return b, s.storeError(err)
 	}
+	s.metrics.scrapes.Inc()
 	return appendScrapeSorted(b, hs, counts), nil
 }
 

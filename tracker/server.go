@@ -32,13 +32,19 @@ type Config struct {
 	ReapEvery time.Duration
 	// Allow restricts the tracker to some info-hashes; nil means open (any info-hash).
 	Allow func(metainfo.Hash) bool
-	// RatePerIP limits announces per second from one IP address; 0 means no limit.
+	// RatePerIP limits announces and scrapes per second from one IP address; 0 means
+	// DefaultRatePerIP, negative means no limit.
 	RatePerIP rate.Limit
 	// RateBurst is the limiter's burst; 0 means max(1, 2*RatePerIP).
 	RateBurst int
-	// MaxPeersPerSwarm and MaxSwarms cap the default MemStore; 0 means no cap.
+	// NewSwarmsPerMinute limits how many swarms one IP address may start per minute (with as
+	// large a burst); 0 means DefaultNewSwarmsPerMinute, negative means no limit.
+	NewSwarmsPerMinute int
+	// MaxPeersPerSwarm caps each swarm of the default MemStore; 0 means no cap.
 	MaxPeersPerSwarm int
-	MaxSwarms        int
+	// MaxSwarms caps the swarms of the default MemStore; 0 means DefaultMaxSwarms, negative
+	// means no cap.
+	MaxSwarms int
 	// TrustProxy takes the peer address from ip= or X-Forwarded-For instead of the
 	// connection. Enable it only behind a reverse proxy that sets the header.
 	TrustProxy bool
@@ -52,6 +58,19 @@ type Config struct {
 	Registry *prometheus.Registry
 }
 
+// Defaults that bound what one client, or a flood of them, can cost (issue 19): 1.19 million
+// made-up info-hashes from one client once took 975 MB in 22 s.
+const (
+	// DefaultRatePerIP is the default announce rate per address, with a burst of twice that:
+	// a client announces a torrent every few minutes, a seedbox a few per second.
+	DefaultRatePerIP rate.Limit = 20
+	// DefaultNewSwarmsPerMinute is how many swarms one address may start per minute.
+	DefaultNewSwarmsPerMinute = 300
+	// DefaultMaxSwarms caps the swarms of the default MemStore: about 200 MB when each holds
+	// one peer (a one-peer swarm costs about 400 bytes).
+	DefaultMaxSwarms = 500_000
+)
+
 // LogValue summarises the configuration for logs.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
@@ -60,6 +79,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Float64("rate_per_ip", float64(c.RatePerIP)),
 		slog.Int("max_peers_per_swarm", c.MaxPeersPerSwarm),
 		slog.Int("max_swarms", c.MaxSwarms),
+		slog.Int("new_swarms_per_minute", c.NewSwarmsPerMinute),
 		slog.Bool("trust_proxy", c.TrustProxy),
 		slog.Bool("full_scrape", c.FullScrape),
 	)
@@ -68,13 +88,15 @@ func (c Config) LogValue() slog.Value {
 // Server is an HTTP tracker. It is an http.Handler; Run expires silent peers in the
 // background. All methods are safe for concurrent use.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	store   Store
-	limiter *ipLimiter
-	metrics *metrics
-	handler http.Handler
-	bufs    sync.Pool // of *replyBuf
+	cfg       Config
+	log       *slog.Logger
+	store     Store
+	limiter   *ipLimiter // nil: no limit
+	newSwarms *ipLimiter // nil: no limit
+	metrics   *metrics
+	stats     statsCache
+	handler   http.Handler
+	bufs      sync.Pool // of *replyBuf
 }
 
 // replyBuf is the per-request scratch space, pooled so that an announce allocates little.
@@ -85,18 +107,21 @@ type replyBuf struct {
 
 // New returns a server for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Interval < 0 || cfg.MinInterval < 0 || cfg.ReapEvery < 0 || cfg.RatePerIP < 0 {
-		return nil, errors.New("tracker: negative interval or rate in config")
+	if cfg.Interval < 0 || cfg.MinInterval < 0 || cfg.ReapEvery < 0 {
+		return nil, errors.New("tracker: negative interval in config")
 	}
 	cfg = withDefaults(cfg)
 	s := &Server{cfg: cfg, log: cfg.Logger, store: cfg.Store}
 	if s.store == nil {
 		s.store = NewMemStore(MemStoreConfig{
-			MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarms: cfg.MaxSwarms, Rand: cfg.Rand,
+			MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarms: max(cfg.MaxSwarms, 0), Rand: cfg.Rand,
 		})
 	}
 	if cfg.RatePerIP > 0 {
 		s.limiter = newIPLimiter(cfg.RatePerIP, cfg.RateBurst)
+	}
+	if cfg.NewSwarmsPerMinute > 0 {
+		s.newSwarms = newIPLimiter(rate.Limit(cfg.NewSwarmsPerMinute)/60, cfg.NewSwarmsPerMinute)
 	}
 	m, err := newMetrics(cfg.Registry, s.store)
 	if err != nil {
@@ -120,6 +145,15 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.ReapEvery == 0 {
 		cfg.ReapEvery = cfg.Interval / 2
+	}
+	if cfg.RatePerIP == 0 {
+		cfg.RatePerIP = DefaultRatePerIP
+	}
+	if cfg.NewSwarmsPerMinute == 0 {
+		cfg.NewSwarmsPerMinute = DefaultNewSwarmsPerMinute
+	}
+	if cfg.MaxSwarms == 0 {
+		cfg.MaxSwarms = DefaultMaxSwarms
 	}
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = max(1, int(2*cfg.RatePerIP))
@@ -156,19 +190,27 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			s.Reap(s.cfg.Now())
+			s.Reap(ctx, s.cfg.Now())
 		}
 	}
 }
 
 // Reap expires peers not seen since now minus two intervals, and forgets idle rate limiters.
-func (s *Server) Reap(now time.Time) int {
-	n := s.store.Expire(now.Add(-2 * s.cfg.Interval))
-	if s.limiter != nil {
-		s.limiter.sweep(now)
+// It returns how many peers it expired; a store error is logged, and the next Reap tries again.
+func (s *Server) Reap(ctx context.Context, now time.Time) int {
+	n, err := s.store.Expire(ctx, now.Add(-2*s.cfg.Interval))
+	if err != nil {
+		s.log.WarnContext(ctx, "expire peers", "err", err)
 	}
-	swarms, peers := s.store.Len()
-	s.log.Debug("reaped", "expired", n, "swarms", swarms, "peers", peers)
+	for _, l := range []*ipLimiter{s.limiter, s.newSwarms} {
+		if l != nil {
+			l.sweep(now)
+		}
+	}
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		tot, _ := s.store.Totals(ctx)
+		s.log.DebugContext(ctx, "reaped", "expired", n, "swarms", tot.Swarms, "peers", tot.Peers)
+	}
 	return n
 }
 

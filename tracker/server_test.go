@@ -117,7 +117,12 @@ type reply struct {
 
 func announce(t *testing.T, h http.Handler, a ann) reply {
 	t.Helper()
-	w := get(t, h, "/announce?"+a.query(), a.remote, a.xff)
+	remote := a.remote
+	if remote == "" {
+		// Peers are their address: each test peer announces from its own.
+		remote = netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, byte(2 + a.peer>>8), byte(a.peer)}), 50000).String()
+	}
+	w := get(t, h, "/announce?"+a.query(), remote, a.xff)
 	require.Equal(t, http.StatusOK, w.Code)
 	var r reply
 	require.NoError(t, bencode.Unmarshal(w.Body.Bytes(), &r), w.Body.String())

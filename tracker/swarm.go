@@ -8,25 +8,35 @@ import (
 // seederBit marks an index entry that points into swarm.seeders.
 const seederBit = 1 << 31
 
-// peerRec is one stored peer: 48 bytes, no pointers.
+// addrKey is a peer's address, the key of its record: 16 bytes of IP, 2 of port.
+type addrKey [18]byte
+
+func keyOf(a netip.AddrPort) addrKey {
+	var k addrKey
+	ip := a.Addr().As16()
+	copy(k[:16], ip[:])
+	k[16], k[17] = byte(a.Port()>>8), byte(a.Port())
+	return k
+}
+
+// peerRec is one stored peer: 32 bytes, no pointers.
 type peerRec struct {
-	id        PeerID
-	ip        [16]byte
-	port      uint16
+	key       addrKey
 	completed bool
 	seen      int64 // unix nanoseconds of the last announce
 }
 
 func (r *peerRec) peer() Peer {
-	return Peer{ID: r.id, Addr: netip.AddrPortFrom(netip.AddrFrom16(r.ip).Unmap(), r.port)}
+	port := uint16(r.key[16])<<8 | uint16(r.key[17])
+	return Peer{Addr: netip.AddrPortFrom(netip.AddrFrom16([16]byte(r.key[:16])).Unmap(), port)}
 }
 
-// swarm is the state of one info-hash. Invariant: index[id] names the list (seederBit) and the
-// position of the record whose id is id, for every record in both lists.
+// swarm is the state of one info-hash. Invariant: index[k] names the list (seederBit) and the
+// position of the record whose key is k, for every record in both lists.
 type swarm struct {
 	seeders    []peerRec
 	leechers   []peerRec
-	index      map[PeerID]uint32
+	index      map[addrKey]uint32
 	downloaded int
 }
 
@@ -43,13 +53,8 @@ func (sw *swarm) list(loc uint32) *[]peerRec {
 
 // put inserts or refreshes a peer and returns how many records it added (0 or 1).
 func (sw *swarm) put(req PutRequest, maxPeers int, rng *rand.Rand) (int, error) {
-	rec := peerRec{
-		id:   req.Peer.ID,
-		ip:   req.Peer.Addr.Addr().As16(),
-		port: req.Peer.Addr.Port(),
-		seen: req.Now.UnixNano(),
-	}
-	loc, known := sw.index[rec.id]
+	rec := peerRec{key: keyOf(req.Addr), seen: req.Now.UnixNano()}
+	loc, known := sw.index[rec.key]
 	if known {
 		l := *sw.list(loc)
 		rec.completed = l[loc&^seederBit].completed
@@ -77,6 +82,21 @@ func (sw *swarm) put(req PutRequest, maxPeers int, rng *rand.Rand) (int, error) 
 	return 1, nil
 }
 
+// stop records a stopping peer's final state (a download it finished since its last
+// announce counts) and removes it; it returns how many records it removed (0 or 1).
+func (sw *swarm) stop(req PutRequest) int {
+	loc, known := sw.index[keyOf(req.Addr)]
+	if !known {
+		return 0
+	}
+	rec := (*sw.list(loc))[loc&^seederBit]
+	if req.Seeder && !rec.completed && (req.Completed || loc&seederBit == 0) {
+		sw.downloaded++
+	}
+	sw.removeAt(loc)
+	return 1
+}
+
 // add appends rec at a uniformly random position of its list (the newcomer swaps places
 // with a random record), so that each list stays in random order and any run of
 // consecutive records is a random sample: see sample. Removal moves the last record into
@@ -90,9 +110,9 @@ func (sw *swarm) add(rec peerRec, seeder bool, rng *rand.Rand) {
 	l := append(*lp, rec)
 	i, j := len(l)-1, rng.IntN(len(l))
 	l[i], l[j] = l[j], l[i]
-	sw.index[l[j].id] = uint32(j) | bit
+	sw.index[l[j].key] = uint32(j) | bit
 	if i != j {
-		sw.index[l[i].id] = uint32(i) | bit
+		sw.index[l[i].key] = uint32(i) | bit
 	}
 	*lp = l
 }
@@ -102,11 +122,11 @@ func (sw *swarm) removeAt(loc uint32) {
 	lp := sw.list(loc)
 	l := *lp
 	i := loc &^ seederBit
-	delete(sw.index, l[i].id)
+	delete(sw.index, l[i].key)
 	last := uint32(len(l) - 1)
 	if i != last {
 		l[i] = l[last]
-		sw.index[l[i].id] = i | (loc & seederBit)
+		sw.index[l[i].key] = i | (loc & seederBit)
 	}
 	*lp = shrink(l[:last])
 }
@@ -141,7 +161,7 @@ func (sw *swarm) expire(cutoff int64) int {
 // instead of want scattered ones, which dominated the cost of an announce at hundreds of
 // thousands of stored peers. Leechers and seeders are sampled apart, in proportion, so that
 // a leecher gets the swarm's mix rather than a run of only one kind.
-func (sw *swarm) sample(dst []Peer, self PeerID, seeder bool, want int, rng *rand.Rand) []Peer {
+func (sw *swarm) sample(dst []Peer, self addrKey, seeder bool, want int, rng *rand.Rand) []Peer {
 	selfLoc, stored := sw.index[self]
 	skipL, skipS := -1, -1
 	if stored && selfLoc&seederBit != 0 {

@@ -14,20 +14,17 @@ import (
 // and exactly min(want, candidates) peers.
 func TestSampleInvariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	id := func(n int) PeerID {
-		var p PeerID
-		p[0], p[1], p[2] = byte(n), byte(n>>8), 1
-		return p
+	addr := func(n int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(n >> 8), byte(n)}), 1)
 	}
 	for round := range 2000 {
-		sw := &swarm{index: map[PeerID]uint32{}}
+		sw := &swarm{index: map[addrKey]uint32{}}
 		nl, ns := rng.IntN(40), rng.IntN(40)
 		for n := range nl + ns {
-			_, err := sw.put(PutRequest{Peer: Peer{ID: id(n), Addr: netip.AddrPortFrom(netip.IPv4Unspecified(), 1)},
-				Seeder: n >= nl, Now: time.Unix(1, 0)}, 0, rng)
+			_, err := sw.put(PutRequest{Addr: addr(n), Seeder: n >= nl, Now: time.Unix(1, 0)}, 0, rng)
 			require.NoError(t, err)
 		}
-		self := id(rng.IntN(nl + ns + 1)) // sometimes not stored
+		self := keyOf(addr(rng.IntN(nl + ns + 1))) // sometimes not stored
 		selfLoc, stored := sw.index[self]
 		seeder := rng.IntN(2) == 0
 		want := rng.IntN(60)
@@ -40,13 +37,14 @@ func TestSampleInvariants(t *testing.T) {
 		}
 		got := sw.sample(nil, self, seeder, want, rng)
 		require.Len(t, got, min(want, cands), "round %d: %d leechers, %d seeders, want %d, seeder %v", round, nl, ns, want, seeder)
-		seen := map[PeerID]bool{}
+		seen := map[addrKey]bool{}
 		for _, p := range got {
-			require.NotEqual(t, self, p.ID, "round %d", round)
-			require.False(t, seen[p.ID], "round %d: %x twice", round, p.ID)
-			seen[p.ID] = true
+			k := keyOf(p.Addr)
+			require.NotEqual(t, self, k, "round %d", round)
+			require.False(t, seen[k], "round %d: %v twice", round, p.Addr)
+			seen[k] = true
 			if seeder {
-				require.Zero(t, sw.index[p.ID]&seederBit, "round %d: a seeder got a seeder", round)
+				require.Zero(t, sw.index[k]&seederBit, "round %d: a seeder got a seeder", round)
 			}
 		}
 	}

@@ -41,9 +41,9 @@ func TestTrackerAnnouncer(t *testing.T) {
 	resp, err = an.Announce(t.Context(), req(1, 7001, 0, peer.EventStopped))
 	require.NoError(t, err)
 	assert.Equal(t, 1, resp.Seeders, "stopped removed peer 1; peer 2 completed and seeds")
-	c, ok := srv.Store().Scrape(h)
-	require.True(t, ok)
-	assert.Equal(t, tracker.Counts{Complete: 1, Downloaded: 1}, c)
+	c, err := srv.Store().Scrape(t.Context(), []metainfo.Hash{h}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []tracker.Counts{{Complete: 1, Downloaded: 1}}, c)
 }
 
 func TestTrackerAnnouncerErrors(t *testing.T) {

@@ -24,6 +24,7 @@ type trackerFlags struct {
 	maxSwarms        int
 	rate             float64
 	burst            int
+	newSwarms        int
 }
 
 func newTrackerCmd(a *app) *cobra.Command {
@@ -48,22 +49,24 @@ Prometheus metrics and /healthz answers "ok". It stops gracefully on SIGINT or S
 	fl.BoolVar(&f.fullScrape, "full-scrape", false, "answer a scrape without info_hash with every swarm")
 	fl.BoolVar(&f.trustProxy, "trust-proxy", false, "take the peer address from ip= or X-Forwarded-For (behind a reverse proxy only)")
 	fl.IntVar(&f.maxPeersPerSwarm, "max-peers-per-swarm", 0, "cap on stored peers per swarm (0 = none)")
-	fl.IntVar(&f.maxSwarms, "max-swarms", 0, "cap on the number of swarms (0 = none)")
-	fl.Float64Var(&f.rate, "rate", 0, "announces per second allowed per IP address (0 = unlimited)")
+	fl.IntVar(&f.maxSwarms, "max-swarms", tracker.DefaultMaxSwarms, "cap on the number of swarms (0 = none)")
+	fl.Float64Var(&f.rate, "rate", float64(tracker.DefaultRatePerIP), "announces and scrapes per second allowed per IP address (0 = unlimited)")
 	fl.IntVar(&f.burst, "rate-burst", 0, "burst of the per-IP limit (default 2x rate, at least 1)")
+	fl.IntVar(&f.newSwarms, "new-swarms-per-minute", tracker.DefaultNewSwarmsPerMinute, "new swarms one IP address may start per minute (0 = unlimited)")
 	return cmd
 }
 
 func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
 	// Replies carry whole seconds, so anything under a second would tell clients "0".
-	if f.interval < time.Second || f.minInterval < 0 || f.rate < 0 || f.maxPeersPerSwarm < 0 || f.maxSwarms < 0 {
+	if f.interval < time.Second || f.minInterval < 0 || f.rate < 0 || f.maxPeersPerSwarm < 0 || f.maxSwarms < 0 || f.newSwarms < 0 {
 		return errors.New("tracker: --interval must be at least 1s; limits must not be negative")
 	}
 	cfg := tracker.Config{
 		Logger: a.logger, Interval: f.interval, MinInterval: f.minInterval,
 		FullScrape: f.fullScrape, TrustProxy: f.trustProxy,
-		MaxPeersPerSwarm: f.maxPeersPerSwarm, MaxSwarms: f.maxSwarms,
-		RatePerIP: rate.Limit(f.rate), RateBurst: f.burst,
+		MaxPeersPerSwarm: f.maxPeersPerSwarm, MaxSwarms: zeroIsOff(f.maxSwarms),
+		RatePerIP: rate.Limit(zeroIsOff(f.rate)), RateBurst: f.burst,
+		NewSwarmsPerMinute: zeroIsOff(f.newSwarms),
 	}
 	if f.allow != "" {
 		list, err := tracker.LoadAllowList(f.allow)
@@ -83,4 +86,13 @@ func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
 	}
 	fmt.Fprintf(a.stdout, "tracker listening on http://%s/announce\n", ln.Addr())
 	return srv.Serve(cmd.Context(), ln)
+}
+
+// zeroIsOff maps the CLI's "0 = no limit" onto tracker.Config's "negative = no limit" (its
+// zero means the default).
+func zeroIsOff[T int | float64](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

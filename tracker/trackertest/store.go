@@ -1,5 +1,5 @@
 // Package trackertest holds test helpers for the tracker package: the Store conformance suite
-// that every Store implementation runs.
+// that every Store implementation runs, and a tracker on a loopback port.
 package trackertest
 
 import (
@@ -16,16 +16,27 @@ import (
 
 // TestStore runs the Store contract against stores made by newStore. Each subtest gets a fresh
 // store with no caps.
-func TestStore(t *testing.T, newStore func() tracker.Store) {
-	t.Run("put and scrape", func(t *testing.T) { testPutScrape(t, newStore()) })
-	t.Run("reannounce updates", func(t *testing.T) { testReannounce(t, newStore()) })
-	t.Run("completed counted once", func(t *testing.T) { testCompletedOnce(t, newStore()) })
-	t.Run("remove", func(t *testing.T) { testRemove(t, newStore()) })
-	t.Run("sample excludes self", func(t *testing.T) { testSampleSelf(t, newStore()) })
-	t.Run("seeders get no seeders", func(t *testing.T) { testSeederSample(t, newStore()) })
-	t.Run("sample bounded and distinct", func(t *testing.T) { testSampleDistinct(t, newStore()) })
-	t.Run("expire", func(t *testing.T) { testExpire(t, newStore()) })
-	t.Run("swarms", func(t *testing.T) { testSwarms(t, newStore()) })
+func TestStore(t *testing.T, newStore func(t *testing.T) tracker.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, tracker.Store)
+	}{
+		{"put and scrape", testPutScrape},
+		{"reannounce updates", testReannounce},
+		{"keyed by address", testKeyedByAddress},
+		{"completed counted once", testCompletedOnce},
+		{"stop", testStop},
+		{"sample excludes self", testSampleSelf},
+		{"seeders get no seeders", testSeederSample},
+		{"sample bounded and distinct", testSampleDistinct},
+		{"no create", testNoCreate},
+		{"expire", testExpire},
+		{"swarms", testSwarms},
+		{"ipv6", testIPv6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
+	}
 }
 
 // Hash returns a distinct info-hash for n.
@@ -50,30 +61,59 @@ func Addr(n int) netip.AddrPort {
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// Put announces peer n (at Addr(n)) to swarm h and fails the test on an error.
 func put(t *testing.T, s tracker.Store, h, n int, seeder bool, at time.Time, want int) ([]tracker.Peer, tracker.Counts) {
 	t.Helper()
-	req := tracker.PutRequest{
-		InfoHash: Hash(h), Peer: tracker.Peer{ID: ID(n), Addr: Addr(n)},
-		Seeder: seeder, Now: at, NumWant: want,
-	}
-	peers, c, err := s.Put(req, nil)
+	return do(t, s, tracker.PutRequest{InfoHash: Hash(h), Addr: Addr(n), Seeder: seeder, Now: at, NumWant: want})
+}
+
+func do(t *testing.T, s tracker.Store, req tracker.PutRequest) ([]tracker.Peer, tracker.Counts) {
+	t.Helper()
+	res, err := s.Put(t.Context(), req, nil)
 	require.NoError(t, err)
-	return peers, c
+	return res.Peers, res.Counts
+}
+
+func scrape(t *testing.T, s tracker.Store, hs ...int) []tracker.Counts {
+	t.Helper()
+	var in []metainfo.Hash
+	for _, h := range hs {
+		in = append(in, Hash(h))
+	}
+	out, err := s.Scrape(t.Context(), in, nil)
+	require.NoError(t, err)
+	return out
+}
+
+func totals(t *testing.T, s tracker.Store) tracker.Totals {
+	t.Helper()
+	tot, err := s.Totals(t.Context())
+	require.NoError(t, err)
+	return tot
+}
+
+func addrs(peers []tracker.Peer) []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, p := range peers {
+		out = append(out, p.Addr)
+	}
+	return out
 }
 
 func testPutScrape(t *testing.T, s tracker.Store) {
-	put(t, s, 1, 1, true, t0, 0)
-	put(t, s, 1, 2, false, t0, 0)
+	res, err := s.Put(t.Context(), tracker.PutRequest{InfoHash: Hash(1), Addr: Addr(1), Seeder: true, Now: t0}, nil)
+	require.NoError(t, err)
+	assert.True(t, res.Created, "the first announce starts the swarm")
+	res, err = s.Put(t.Context(), tracker.PutRequest{InfoHash: Hash(1), Addr: Addr(2), Now: t0}, nil)
+	require.NoError(t, err)
+	assert.False(t, res.Created)
 	_, c := put(t, s, 1, 3, false, t0, 0)
 	assert.Equal(t, tracker.Counts{Complete: 1, Incomplete: 2}, c)
-	got, ok := s.Scrape(Hash(1))
-	require.True(t, ok)
-	assert.Equal(t, c, got)
-	_, ok = s.Scrape(Hash(2))
-	assert.False(t, ok)
-	swarms, peers := s.Len()
-	assert.Equal(t, 1, swarms)
-	assert.Equal(t, 3, peers)
+	assert.Equal(t, []tracker.Counts{c, {}, c}, scrape(t, s, 1, 2, 1), "unknown swarms are zero")
+	// Totals may lag behind until an Expire pass; after one they are exact.
+	_, err = s.Expire(t.Context(), t0)
+	require.NoError(t, err)
+	assert.Equal(t, tracker.Totals{Swarms: 1, Peers: 3}, totals(t, s))
 }
 
 func testReannounce(t *testing.T, s tracker.Store) {
@@ -81,54 +121,65 @@ func testReannounce(t *testing.T, s tracker.Store) {
 	put(t, s, 1, 1, false, t0, 0)
 	_, c := put(t, s, 1, 1, true, t0, 0)
 	assert.Equal(t, tracker.Counts{Complete: 1, Downloaded: 1}, c, "moved to seeders")
-	_, peers := s.Len()
-	assert.Equal(t, 1, peers)
-	moved := netip.MustParseAddrPort("10.9.9.9:7000")
-	got, _, err := s.Put(tracker.PutRequest{InfoHash: Hash(1), Peer: tracker.Peer{ID: ID(2), Addr: Addr(2)}, Now: t0, NumWant: 5}, nil)
-	require.NoError(t, err)
-	require.Len(t, got, 1)
-	_, _, err = s.Put(tracker.PutRequest{InfoHash: Hash(1), Peer: tracker.Peer{ID: ID(1), Addr: moved}, Seeder: true, Now: t0}, nil)
-	require.NoError(t, err)
-	got, _, err = s.Put(tracker.PutRequest{InfoHash: Hash(1), Peer: tracker.Peer{ID: ID(2), Addr: Addr(2)}, Now: t0, NumWant: 5}, nil)
-	require.NoError(t, err)
-	assert.Equal(t, []tracker.Peer{{ID: ID(1), Addr: moved}}, got)
+	peers, _ := put(t, s, 1, 2, false, t0, 5)
+	assert.Equal(t, []netip.AddrPort{Addr(1)}, addrs(peers))
+	_, c = put(t, s, 1, 1, false, t0, 0)
+	assert.Equal(t, tracker.Counts{Incomplete: 2, Downloaded: 1}, c, "and back to leechers")
+}
+
+// A peer is its address: the same address on another port is another peer, and a stop from
+// another address leaves the peer alone.
+func testKeyedByAddress(t *testing.T, s tracker.Store) {
+	a := Addr(1)
+	other := netip.AddrPortFrom(a.Addr(), a.Port()+1)
+	do(t, s, tracker.PutRequest{InfoHash: Hash(1), Addr: a, Seeder: true, Now: t0})
+	_, c := do(t, s, tracker.PutRequest{InfoHash: Hash(1), Addr: other, Seeder: true, Now: t0})
+	assert.Equal(t, 2, c.Complete)
+	_, c = do(t, s, tracker.PutRequest{InfoHash: Hash(1), Addr: Addr(9), Seeder: true, Stopped: true, Now: t0})
+	assert.Equal(t, tracker.Counts{Complete: 2}, c, "a stop of an unknown address removes nothing")
+	peers, _ := put(t, s, 1, 5, false, t0, 10)
+	assert.ElementsMatch(t, []netip.AddrPort{a, other}, addrs(peers))
+	for _, p := range peers {
+		assert.Zero(t, p.ID, "stores hand out no peer ids")
+	}
 }
 
 func testCompletedOnce(t *testing.T, s tracker.Store) {
 	for range 3 {
-		_, _, err := s.Put(tracker.PutRequest{InfoHash: Hash(1), Peer: tracker.Peer{ID: ID(1), Addr: Addr(1)},
-			Seeder: true, Completed: true, Now: t0}, nil)
-		require.NoError(t, err)
+		do(t, s, tracker.PutRequest{InfoHash: Hash(1), Addr: Addr(1), Seeder: true, Completed: true, Now: t0})
 	}
-	c, _ := s.Scrape(Hash(1))
-	assert.Equal(t, tracker.Counts{Complete: 1, Downloaded: 1}, c)
+	assert.Equal(t, []tracker.Counts{{Complete: 1, Downloaded: 1}}, scrape(t, s, 1))
 
 	put(t, s, 2, 1, false, t0, 0)
 	put(t, s, 2, 1, true, t0, 0)
-	_, c = put(t, s, 2, 1, true, t0, 0)
+	_, c := put(t, s, 2, 1, true, t0, 0)
 	assert.Equal(t, tracker.Counts{Complete: 1, Downloaded: 1}, c, "a leecher turning seeder is a download")
 	_, c = put(t, s, 2, 2, true, t0, 0)
 	assert.Equal(t, 1, c.Downloaded, "a peer that arrives as a seeder is not")
 }
 
-func testRemove(t *testing.T, s tracker.Store) {
+func testStop(t *testing.T, s tracker.Store) {
+	stop := func(h, n int, seeder bool) tracker.Counts {
+		_, c := do(t, s, tracker.PutRequest{InfoHash: Hash(h), Addr: Addr(n), Seeder: seeder, Stopped: true, Now: t0, NumWant: 50})
+		return c
+	}
 	put(t, s, 1, 1, false, t0, 0)
 	put(t, s, 1, 2, true, t0, 0)
-	assert.Equal(t, tracker.Counts{Complete: 0, Incomplete: 1}, s.Remove(Hash(1), ID(2)))
-	assert.Equal(t, tracker.Counts{}, s.Remove(Hash(1), ID(1)))
-	assert.Equal(t, tracker.Counts{}, s.Remove(Hash(1), ID(1)), "removing twice is harmless")
-	assert.Equal(t, tracker.Counts{}, s.Remove(Hash(9), ID(1)), "unknown swarm")
-	_, peers := s.Len()
-	assert.Equal(t, 0, peers)
+	assert.Equal(t, tracker.Counts{Incomplete: 1}, stop(1, 2, true))
+	assert.Equal(t, tracker.Counts{Downloaded: 1}, stop(1, 1, true), "a leecher stopping with nothing left finished")
+	assert.Equal(t, tracker.Counts{Downloaded: 1}, stop(1, 1, true), "stopping twice is harmless")
+	assert.Equal(t, tracker.Counts{}, stop(9, 1, false), "unknown swarm")
+	assert.Equal(t, []tracker.Counts{{}}, scrape(t, s, 9), "a stop starts no swarm")
+	_, err := s.Expire(t.Context(), t0)
+	require.NoError(t, err)
+	assert.Equal(t, 0, totals(t, s).Peers)
 }
 
 func testSampleSelf(t *testing.T, s tracker.Store) {
 	for n := range 10 {
 		peers, _ := put(t, s, 1, n, false, t0, 50)
 		assert.Len(t, peers, n)
-		for _, p := range peers {
-			assert.NotEqual(t, ID(n), p.ID)
-		}
+		assert.NotContains(t, addrs(peers), Addr(n))
 	}
 }
 
@@ -138,7 +189,7 @@ func testSeederSample(t *testing.T, s tracker.Store) {
 	}
 	put(t, s, 1, 100, false, t0, 0)
 	peers, _ := put(t, s, 1, 101, true, t0, 50)
-	assert.Equal(t, []tracker.Peer{{ID: ID(100), Addr: Addr(100)}}, peers)
+	assert.Equal(t, []netip.AddrPort{Addr(100)}, addrs(peers))
 	peers, _ = put(t, s, 1, 102, false, t0, 50)
 	assert.Len(t, peers, 7, "a leecher gets seeders and leechers")
 }
@@ -150,29 +201,40 @@ func testSampleDistinct(t *testing.T, s tracker.Store) {
 	for _, want := range []int{0, 1, 50, 200, 299, 400} {
 		peers, _ := put(t, s, 1, 1000, false, t0, want)
 		assert.Len(t, peers, min(want, 300))
-		seen := map[tracker.PeerID]bool{}
+		seen := map[netip.AddrPort]bool{}
 		for _, p := range peers {
-			assert.False(t, seen[p.ID], "duplicate peer in sample")
-			seen[p.ID] = true
-			assert.NotEqual(t, ID(1000), p.ID)
+			assert.False(t, seen[p.Addr], "duplicate peer in sample")
+			seen[p.Addr] = true
+			assert.NotEqual(t, Addr(1000), p.Addr)
 		}
 	}
+}
+
+func testNoCreate(t *testing.T, s tracker.Store) {
+	put(t, s, 1, 1, false, t0, 0)
+	_, err := s.Put(t.Context(), tracker.PutRequest{InfoHash: Hash(2), Addr: Addr(2), Now: t0, NoCreate: true}, nil)
+	require.ErrorIs(t, err, tracker.ErrTooManySwarms)
+	assert.Equal(t, []tracker.Counts{{}}, scrape(t, s, 2))
+	res, err := s.Put(t.Context(), tracker.PutRequest{InfoHash: Hash(1), Addr: Addr(2), Now: t0, NoCreate: true, NumWant: 5}, nil)
+	require.NoError(t, err, "known swarms are served")
+	assert.Equal(t, []netip.AddrPort{Addr(1)}, addrs(res.Peers))
+	assert.Equal(t, 2, res.Counts.Incomplete)
 }
 
 func testExpire(t *testing.T, s tracker.Store) {
 	put(t, s, 1, 1, false, t0, 0)
 	put(t, s, 1, 2, true, t0.Add(time.Minute), 0)
 	put(t, s, 2, 3, false, t0, 0)
-	assert.Equal(t, 0, s.Expire(t0))
-	assert.Equal(t, 2, s.Expire(t0.Add(time.Second)))
-	c, ok := s.Scrape(Hash(1))
-	require.True(t, ok)
-	assert.Equal(t, tracker.Counts{Complete: 1}, c)
-	_, ok = s.Scrape(Hash(2))
-	assert.False(t, ok, "an emptied swarm is dropped")
-	swarms, peers := s.Len()
-	assert.Equal(t, 1, swarms)
-	assert.Equal(t, 1, peers)
+	n, err := s.Expire(t.Context(), t0)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n)
+	n, err = s.Expire(t.Context(), t0.Add(time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Equal(t, []tracker.Counts{{Complete: 1}, {}}, scrape(t, s, 1, 2))
+	assert.Equal(t, tracker.Totals{Swarms: 1, Peers: 1}, totals(t, s), "an emptied swarm is dropped")
+	peers, _ := put(t, s, 1, 9, false, t0.Add(time.Minute), 10)
+	assert.Equal(t, []netip.AddrPort{Addr(2)}, addrs(peers), "expired peers are not handed out")
 }
 
 func testSwarms(t *testing.T, s tracker.Store) {
@@ -184,11 +246,23 @@ func testSwarms(t *testing.T, s tracker.Store) {
 		}
 	}
 	got := map[metainfo.Hash]tracker.Counts{}
-	for h, c := range s.Swarms() {
+	require.NoError(t, s.Swarms(t.Context(), func(h metainfo.Hash, c tracker.Counts) bool {
 		got[h] = c
-	}
+		return true
+	}))
 	assert.Equal(t, want, got)
-	for range s.Swarms() {
-		break // stopping early must not deadlock
-	}
+	calls := 0
+	require.NoError(t, s.Swarms(t.Context(), func(metainfo.Hash, tracker.Counts) bool {
+		calls++
+		return false // stopping early must not deadlock
+	}))
+	assert.Equal(t, 1, calls)
+}
+
+func testIPv6(t *testing.T, s tracker.Store) {
+	v6 := netip.MustParseAddrPort("[2001:db8::1]:7000")
+	do(t, s, tracker.PutRequest{InfoHash: Hash(1), Addr: v6, Seeder: true, Now: t0})
+	put(t, s, 1, 1, true, t0, 0)
+	peers, _ := put(t, s, 1, 2, false, t0, 10)
+	assert.ElementsMatch(t, []netip.AddrPort{v6, Addr(1)}, addrs(peers))
 }
