@@ -24,7 +24,9 @@ type ClientConfig struct {
 	// Tiers is the BEP 12 announce-list (or one tier with the BEP 3 announce URL). Only
 	// http and https URLs are used; others are skipped.
 	Tiers [][]string
-	// HTTPClient sends the requests; nil means a client with a 30 s timeout.
+	// HTTPClient sends the requests; nil means a client with a 30 s timeout. Its redirect
+	// policy is replaced by the Client's own (a few hops, http and https only, never from a
+	// public tracker to a local address).
 	HTTPClient *http.Client
 	// Logger receives warnings; nil means slog.Default().
 	Logger *slog.Logger
@@ -69,6 +71,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	c.hc = withRedirectPolicy(c.hc)
 	if c.log == nil {
 		c.log = slog.Default()
 	}
