@@ -81,9 +81,6 @@ func buildSwarm(root, work string) (string, error) {
 	return bin, nil
 }
 
-// strict reports whether a missing tool must fail instead of skip (SWARM_INTEROP=1, as in CI).
-func strict() bool { return os.Getenv("SWARM_INTEROP") == "1" }
-
 // interopOnly skips a test under -short: interop tests drive real clients.
 func interopOnly(t *testing.T) {
 	t.Helper()

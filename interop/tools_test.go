@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/swarm-bt/swarm/internal/testenv"
 )
 
 // tool is an external program the harness needs, with a check that it works.
@@ -39,13 +41,9 @@ func need(t *testing.T, tl *tool) {
 	tl.once.Do(func() {
 		tl.err = exec.Command(tl.check[0], tl.check[1:]...).Run()
 	})
-	if tl.err == nil {
-		return
+	if tl.err != nil {
+		testenv.MissingTool(t, tl.name, tl.err)
 	}
-	if strict() {
-		t.Fatalf("%s is not usable (%v) and SWARM_INTEROP=1", tl.name, tl.err)
-	}
-	t.Skipf("%s is not usable (%v); set SWARM_INTEROP=1 to fail instead", tl.name, tl.err)
 }
 
 // needSwarm fails the test when the swarm binary did not build: it is the program under test,

@@ -12,27 +12,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// requireTool returns the path of a reference program, skipping the test when it is missing
-// unless SWARM_INTEROP=1, in which case a missing program fails the test.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("SWARM_INTEROP") == "1" {
-			t.Fatalf("SWARM_INTEROP=1 but %s is missing: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/swarm-bt/swarm/internal/testenv"
+)
 
 // TestInteropMktorrentSameInfoHash checks that Create and mktorrent agree on the info-hash for
 // the same payload and piece length: a single file, and a nested folder with a 0-byte file, a
 // hidden file, odd sizes and names whose bytewise order differs from a per-folder walk.
 func TestInteropMktorrentSameInfoHash(t *testing.T) {
-	mk := requireTool(t, "mktorrent")
+	mk := testenv.NeedTools(t, "mktorrent")[0]
 	tree := writeTree(t, map[string][]byte{
 		"a/b/c/x.bin": payload(11, 100_003), "a/b/y.bin": payload(12, 17), "a-b/z.txt": payload(13, 4_097),
 		".hidden": payload(14, 5), "empty.dat": nil, "zz/last.bin": payload(15, 65_537),

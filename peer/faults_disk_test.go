@@ -3,7 +3,6 @@ package peer_test
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
@@ -12,21 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/swarm-bt/swarm/internal/testenv"
 	"github.com/swarm-bt/swarm/peer/peertest"
 	"github.com/swarm-bt/swarm/peer/storage"
 )
-
-// mountTmpfs mounts a tmpfs of size (such as "2m") on a new folder, or skips the test when
-// that is not allowed (not root, no mount).
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
 
 // TestFaultDiskFull downloads 4 MiB onto a 2 MiB tmpfs: the engine stops with an error naming
 // the file and the space needed; the verified pieces survive; after the tmpfs grows, a new
@@ -38,9 +26,8 @@ func TestFaultDiskFull(t *testing.T) {
 	require.NoError(t, st.Close())
 
 	// Free space, then resume in a new session, as the CLI does: check, then download the rest.
-	out, err := exec.Command("mount", "-o", "remount,size=8m", dir).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	st, err = storage.OpenFiles(tor.Info, dir)
+	testenv.Remount(t, dir, "size=8m")
+	st, err := storage.OpenFiles(tor.Info, dir)
 	require.NoError(t, err)
 	defer st.Close()
 	have, err := storage.Check(t.Context(), tor.Info, st, 2, nil)
@@ -71,7 +58,7 @@ func TestFaultDiskFullNeedsSpace(t *testing.T) {
 // and the error's details.
 func fillDisk(t *testing.T) (string, *peertest.Torrent, *peertest.Node, *peertest.Node, *storage.DiskFullError) {
 	t.Helper()
-	dir := mountTmpfs(t, "2m")
+	dir := testenv.Tmpfs(t, "2m")
 	tor, err := peertest.NewTorrent("full.bin", 4<<20, 64<<10, 60)
 	require.NoError(t, err)
 	seeder := hNode(t, nil, tor, peertest.Options{Seed: true})

@@ -18,31 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// needTool skips the test when a reference program is missing, unless SWARM_INTEROP=1 makes
-// that a failure.
-func needTool(t *testing.T, names ...string) {
-	t.Helper()
-	for _, name := range names {
-		if _, err := exec.LookPath(name); err != nil {
-			if os.Getenv("SWARM_INTEROP") == "1" {
-				t.Fatalf("SWARM_INTEROP=1 but %s is missing: %v", name, err)
-			}
-			t.Skipf("%s not installed", name)
-		}
-	}
-}
-
-// needLibtorrent checks /usr/bin/python3 can import libtorrent.
-func needLibtorrent(t *testing.T) {
-	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import libtorrent").Run(); err != nil {
-		if os.Getenv("SWARM_INTEROP") == "1" {
-			t.Fatalf("SWARM_INTEROP=1 but python3-libtorrent is missing: %v", err)
-		}
-		t.Skip("python3-libtorrent not installed")
-	}
-}
-
 // freePort returns a loopback TCP port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()

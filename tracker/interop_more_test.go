@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/swarm-bt/swarm/internal/testenv"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/tracker"
 	"github.com/swarm-bt/swarm/tracker/trackertest"
@@ -23,8 +24,8 @@ func startTestTracker(t *testing.T) (*tracker.Server, string) {
 // TestInteropAria2ToLibtorrent: an aria2 seeder and a libtorrent leecher find each other
 // through our tracker.
 func TestInteropAria2ToLibtorrent(t *testing.T) {
-	needTool(t, "aria2c", "mktorrent")
-	needLibtorrent(t)
+	testenv.NeedTools(t, "aria2c", "mktorrent")
+	testenv.NeedLibtorrent(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	srv, announce := startTestTracker(t)
@@ -54,8 +55,8 @@ func TestInteropAria2ToLibtorrent(t *testing.T) {
 // leecher, so this shows the other half of the tracker's job: the libtorrent seeder learns the
 // Transmission leecher's address from our tracker and dials it (INTEROP-NOTES).
 func TestInteropLibtorrentToTransmission(t *testing.T) {
-	needTool(t, "transmission-cli", "mktorrent")
-	needLibtorrent(t)
+	testenv.NeedTools(t, "transmission-cli", "mktorrent")
+	testenv.NeedLibtorrent(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	srv, announce := startTestTracker(t)

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/swarm-bt/swarm/internal/testenv"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/bitfield"
@@ -235,11 +236,7 @@ func TestFaultGetKnownPeer(t *testing.T) {
 // TestFaultGetDiskFull: `swarm get` onto a full tmpfs fails with an error naming the file;
 // after the tmpfs grows, the same command resumes and completes. It needs root (mount).
 func TestFaultGetDiskFull(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	dir := testenv.Tmpfs(t, "1m")
 	seedDir := t.TempDir()
 	data := make([]byte, 3<<20)
 	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
@@ -267,8 +264,7 @@ func TestFaultGetDiskFull(t *testing.T) {
 	assert.ErrorContains(t, err, "disk full")
 	assert.NotEqual(t, context.DeadlineExceeded, ctxErr(err), "it must stop at once, not time out")
 
-	out2, err := exec.Command("mount", "-o", "remount,size=8m", dir).CombinedOutput()
-	require.NoError(t, err, "%s", out2)
+	testenv.Remount(t, dir, "size=8m")
 	out, err = get()
 	require.NoError(t, err, out)
 	got, err := os.ReadFile(filepath.Join(dir, "big.bin"))

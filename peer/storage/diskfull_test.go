@@ -5,13 +5,14 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/internal/testenv"
 )
 
 // fakeFile fails every write with err.
@@ -60,13 +61,9 @@ func TestWriteErrorWrapping(t *testing.T) {
 	}
 }
 
-// TestDiskFullTmpfs fills a real 1 MiB tmpfs. It needs root (mount); it skips otherwise.
+// TestDiskFullTmpfs fills a real 1 MiB tmpfs. It needs root (mount): see testenv.Tmpfs.
 func TestDiskFullTmpfs(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	dir := testenv.Tmpfs(t, "1m")
 	data := payload(11, 2<<20)
 	info := multiInfo("big", 64<<10, data, [][]string{{"first"}, {"second"}}, []int64{512 << 10, 1536 << 10})
 	st, err := OpenFiles(info, dir)
@@ -162,13 +159,9 @@ func requireSparse(t *testing.T, path string, length int64) {
 
 // TestDiskFullTmpfsOutOfOrder fills a real 1 MiB tmpfs writing a 2 MiB file from its end
 // backwards, so the file has its full size from the first write: the error must still tell
-// that about the space written so far is missing. Needs root (mount); skips otherwise.
+// that about the space written so far is missing. Needs root (mount): see testenv.Tmpfs.
 func TestDiskFullTmpfsOutOfOrder(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	dir := testenv.Tmpfs(t, "1m")
 	const chunk = 16 << 10
 	data := payload(19, 2<<20)
 	st, err := OpenFiles(singleInfo("back.bin", 64<<10, data), dir)
@@ -189,21 +182,16 @@ func TestDiskFullTmpfsOutOfOrder(t *testing.T) {
 }
 
 // TestReadOnlyMount seeds from a read-only file system: files open read-only, data checks
-// good, and a write fails with an error naming the file. It needs root (mount); skips otherwise.
+// good, and a write fails with an error naming the file. It needs root (mount): see testenv.Tmpfs.
 func TestReadOnlyMount(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	dir := testenv.Tmpfs(t, "1m")
 	data := payload(13, 1000)
 	info := multiInfo("ro", 64, data, [][]string{{"a"}, {"b"}}, []int64{400, 600})
 	st, err := OpenFiles(info, dir)
 	require.NoError(t, err)
 	writeAll(t, st, data, 100)
 	require.NoError(t, st.Close())
-	out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	testenv.Remount(t, dir, "ro")
 	st, err = OpenFiles(info, dir)
 	require.NoError(t, err)
 	defer st.Close()
