@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/swarm-bt/swarm/internal/testenv"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/tracker"
 	"github.com/swarm-bt/swarm/tracker/trackertest"
@@ -24,7 +26,7 @@ import (
 
 // TestInteropOpentracker: our client announces to and scrapes a real opentracker.
 func TestInteropOpentracker(t *testing.T) {
-	needTool(t, "opentracker")
+	testenv.NeedTools(t, "opentracker")
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	h, other := trackertest.Hash(1), trackertest.Hash(2)
@@ -34,12 +36,14 @@ func TestInteropOpentracker(t *testing.T) {
 	port := itoaPort(freePort(t))
 	// Debian's build is the whitelist build: -w is relative to the -d folder it chroots into.
 	startProc(ctx, t, "opentracker", "-i", "127.0.0.1", "-p", port, "-P", port, "-d", dir, "-w", "whitelist")
-	waitDial(ctx, t, "127.0.0.1:"+port)
 
 	announce := "http://127.0.0.1:" + port + "/announce"
 	c, err := tracker.NewClient(tracker.ClientConfig{Tiers: [][]string{{announce}}, Rand: rand.New(rand.NewPCG(1, 1))})
 	require.NoError(t, err)
-	resp, err := c.Announce(ctx, tracker.AnnounceRequest{InfoHash: h, PeerID: trackertest.ID(1), Port: 7001, Left: 0, Event: tracker.EventStarted})
+	// opentracker accepts connections before it has read its whitelist, and refuses the
+	// hash until then ("Requested download is not authorized"): it is ready when the first
+	// announce succeeds, not when its port is open.
+	resp, err := announceWhenReady(ctx, c, tracker.AnnounceRequest{InfoHash: h, PeerID: trackertest.ID(1), Port: 7001, Left: 0, Event: tracker.EventStarted})
 	require.NoError(t, err)
 	assert.Positive(t, resp.Interval)
 	assert.Equal(t, 1, resp.Complete)
@@ -64,11 +68,30 @@ func TestInteropOpentracker(t *testing.T) {
 	assert.True(t, isFailure, "a non-whitelisted hash gets a failure reason: %v", err)
 }
 
+// announceWhenReady repeats req every 20 ms until it succeeds or ctx ends, and returns the
+// last result. Announcing again after a refused announce is harmless: the tracker stored
+// nothing.
+func announceWhenReady(ctx context.Context, c *tracker.Client, req tracker.AnnounceRequest) (tracker.AnnounceResponse, error) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := c.Announce(ctx, req)
+		if err == nil {
+			return resp, nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return resp, fmt.Errorf("tracker not ready: %w", err)
+		}
+	}
+}
+
 // TestInteropLibtorrentToAria2: a libtorrent seeder and an aria2 leecher find each other through
 // our tracker, running in-process, and the leecher's bytes match.
 func TestInteropLibtorrentToAria2(t *testing.T) {
-	needTool(t, "aria2c", "mktorrent")
-	needLibtorrent(t)
+	testenv.NeedTools(t, "aria2c", "mktorrent")
+	testenv.NeedLibtorrent(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 
