@@ -25,6 +25,7 @@ type conn struct {
 	nc       net.Conn
 	addr     netip.AddrPort
 	peerID   [20]byte
+	reserved wire.Reserved // the peer's handshake bits (BEP 10 extension protocol, BEP 6 Fast)
 	outgoing bool
 	out      chan outMsg
 	cancel   context.CancelFunc
@@ -94,6 +95,9 @@ func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 		}
 		if m.ID == wire.Piece {
 			if err := waitN(ctx, s.down, len(m.Block)); err != nil {
+				return err
+			}
+			if err := s.downLane.wait(ctx, len(m.Block)); err != nil {
 				return err
 			}
 		}

@@ -29,7 +29,8 @@ type writer struct {
 	bw        *bufio.Writer
 	st        storage.Storage
 	pieceLen  int64
-	lim       *rate.Limiter
+	lim       *rate.Limiter // the torrent's own limit
+	lane      *lane         // the torrent's share of the session's global limit
 	keepAlive time.Duration
 	bitfield  []byte
 
@@ -49,6 +50,7 @@ func (s *Swarm) newWriter(c *conn, bitfield []byte) *writer {
 		st:        s.cfg.Storage,
 		pieceLen:  s.cfg.Info.PieceLength,
 		lim:       s.up,
+		lane:      s.upLane,
 		keepAlive: s.cfg.Timeouts.KeepAlive,
 		bitfield:  bitfield,
 		queued:    map[blockKey]struct{}{},
@@ -218,8 +220,16 @@ func (w *writer) writePiece(m outMsg) error {
 	return nil
 }
 
-// charge waits until the upload limiter grants n bytes, writing protocol messages meanwhile.
+// charge waits until the torrent's limiter, then the session's global one, grant n bytes,
+// writing protocol messages meanwhile.
 func (w *writer) charge(ctx context.Context, n int) error {
+	if err := w.chargeOwn(ctx, n); err != nil {
+		return err
+	}
+	return w.chargeGlobal(ctx, n)
+}
+
+func (w *writer) chargeOwn(ctx context.Context, n int) error {
 	if w.lim.Limit() == rate.Inf {
 		return nil
 	}
@@ -232,8 +242,30 @@ func (w *writer) charge(ctx context.Context, n int) error {
 		if !r.OK() {
 			return errBurst
 		}
-		if err := w.sleep(ctx, r.Delay()); err != nil {
-			r.Cancel()
+		if d := r.Delay(); d > 0 {
+			t := time.NewTimer(d)
+			err := sleepWriting(ctx, w, t.C)
+			t.Stop()
+			if err != nil {
+				r.Cancel()
+				return err
+			}
+		}
+		n -= k
+	}
+	return nil
+}
+
+func (w *writer) chargeGlobal(ctx context.Context, n int) error {
+	f := w.lane.f
+	for n > 0 && !f.unlimited() {
+		k := min(n, f.lim.Burst())
+		if k <= 0 {
+			return errBurst
+		}
+		t := w.lane.request(k)
+		if err := sleepWriting(ctx, w, t.ready); err != nil {
+			w.lane.cancel(t)
 			return err
 		}
 		n -= k
@@ -241,19 +273,20 @@ func (w *writer) charge(ctx context.Context, n int) error {
 	return nil
 }
 
-// sleep waits d, still accepting and writing protocol messages.
-func (w *writer) sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
+// sleepWriting waits for ready (a timer, a grant), still accepting and writing protocol
+// messages.
+func sleepWriting[T any](ctx context.Context, w *writer, ready <-chan T) error {
+	select {
+	case <-ready:
 		return nil
+	default:
 	}
 	if err := w.flush(); err != nil {
 		return err
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-ready:
 			return nil
 		case m := <-w.c.out:
 			if err := w.accept(m); err != nil {

@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/swarm-bt/swarm/peer/storage"
@@ -36,7 +35,6 @@ type diskJob struct {
 // diskQueue is the loop's side of the pool: jobs not yet taken by a worker. The loop offers
 // the head on jobs in its select, so it never blocks on a busy pool.
 type diskQueue struct {
-	jobs    chan diskJob
 	queue   []diskJob
 	pending int64     // bytes in queued or running write jobs
 	blocks  blockPool // received block buffers, given back after their write
@@ -49,12 +47,13 @@ func (q *diskQueue) push(j diskJob) {
 	q.queue = append(q.queue, j)
 }
 
-// offer returns the channel and job for the loop's select; a nil channel when idle.
-func (q *diskQueue) offer() (chan<- diskJob, diskJob) {
+// offer returns the session pool's channel and the head job for the loop's select; a nil
+// channel when idle.
+func (q *diskQueue) offer(s *Swarm) (chan<- diskTask, diskTask) {
 	if len(q.queue) == 0 {
-		return nil, diskJob{}
+		return nil, diskTask{}
 	}
-	return q.jobs, q.queue[0]
+	return s.sess.disk, diskTask{sw: s, job: q.queue[0]}
 }
 
 // taken drops the head after a worker took it.
@@ -66,27 +65,18 @@ func (q *diskQueue) taken() {
 	}
 }
 
-// startDisk starts the pool's workers.
-func (s *Swarm) startDisk(ctx context.Context) {
-	jobs := make(chan diskJob)
-	s.disk.jobs = jobs
+// startDisk readies the swarm's side of the session's disk pool.
+func (s *Swarm) startDisk() {
 	s.disk.blocks = newBlockPool(freeBlocks)
-	for range s.cfg.DiskWorkers {
-		s.wg.Go(func() {
-			// One hashing buffer per worker: a fresh one per piece cost a piece-sized
-			// allocation for every piece downloaded.
-			v := storage.NewVerifier(s.cfg.Info)
-			for {
-				select {
-				case j := <-jobs:
-					if !s.send(ctx, s.runJob(j, v)) {
-						return
-					}
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
+}
+
+// diskDone reports a finished job to the loop (from a worker of the session's pool); the
+// result is dropped when the loop has ended.
+func (s *Swarm) diskDone(ev diskDoneEvent) {
+	defer s.diskWG.Done()
+	select {
+	case s.events <- ev:
+	case <-s.loopDone:
 	}
 }
 

@@ -42,9 +42,11 @@ type Config struct {
 	Have bitfield.Bitfield
 	// PeerID is ours; zero means an Azureus-style (BEP 20) "-SW0100-" plus random bytes.
 	PeerID [20]byte
-	// Listener accepts incoming connections; nil means none. Run closes it when it returns.
+	// Listener accepts incoming connections when the swarm runs on its own (Run); nil means
+	// none. Run closes it when it returns. A swarm of a Session has none: the session listens.
 	Listener net.Listener
-	// Port is the port announced to peer sources; it defaults to the Listener's.
+	// Port is the port announced to peer sources; it defaults to the Listener's (or the
+	// session's).
 	Port uint16
 	// Announcer is the peer source announced to (the tracker client); nil means none.
 	Announcer Announcer
@@ -67,9 +69,11 @@ type Config struct {
 	// Rand is the only source of randomness; nil means seeded from crypto/rand. The Swarm's
 	// loop owns it after New.
 	Rand *rand.Rand
-	// Dialer opens outgoing connections; nil means a net.Dialer.
+	// Dialer opens outgoing connections; nil means a net.Dialer. Only for Run: a session
+	// dials with its own.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// DiskWorkers is the size of the pool that writes blocks and verifies pieces; default 4.
+	// Only for Run: a session has one pool for all its torrents.
 	DiskWorkers int
 	// HashMemory bounds the bytes of pieces being downloaded whose blocks stay in memory until
 	// the piece is hashed, so that it need not be read back from disk; 0 means 16 MiB,
@@ -110,14 +114,27 @@ type Swarm struct {
 	up, down *rate.Limiter
 	peerID   [20]byte
 
+	// sess is the session the swarm runs in: the one that Add made it in, or a private one
+	// that Run makes. upLane and downLane are the swarm's lanes in its global limiters.
+	sess             *Session
+	upLane, downLane *lane
+	owned            bool               // made by Session.Add: the session runs it
+	stop             context.CancelFunc // ends the run; guarded by sess.mu
+	removed          bool               // Remove took it out; guarded by sess.mu
+
 	events    chan event
 	commands  chan func()
 	mailbox   chan []netip.AddrPort // AddPeers' addresses; capacity 1, merged by senders
-	completed chan struct{}
-	exited    chan struct{}
+	completed atomic.Pointer[chan struct{}]
+	loopDone  chan struct{} // the loop has returned: nobody handles events any more
+	exited    chan struct{} // the run has ended (or will never start)
+	runErr    error         // written before exited closes
+	finished  sync.Once
 	final     atomic.Pointer[Stats]
-	started   atomic.Bool
+	started   atomic.Bool // Run was called or a session took the swarm
+	live      atomic.Bool // the loop runs
 	wg        sync.WaitGroup
+	diskWG    sync.WaitGroup // jobs given to the session's disk pool and not yet reported
 
 	// The fields below are owned by Run's loop.
 	peers   peerTable
@@ -138,18 +155,20 @@ func New(cfg Config) (*Swarm, error) {
 	}
 	cfg.setDefaults()
 	s := &Swarm{
-		cfg:       cfg,
-		log:       cfg.Logger.With("infohash", cfg.InfoHash),
-		rng:       cfg.Rand,
-		peerID:    cfg.PeerID,
-		up:        orUnlimited(cfg.UploadLimiter),
-		down:      orUnlimited(cfg.DownloadLimiter),
-		events:    make(chan event, 256),
-		commands:  make(chan func()),
-		mailbox:   make(chan []netip.AddrPort, 1),
-		completed: make(chan struct{}),
-		exited:    make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger.With("infohash", cfg.InfoHash),
+		rng:      cfg.Rand,
+		peerID:   cfg.PeerID,
+		up:       orUnlimited(cfg.UploadLimiter),
+		down:     orUnlimited(cfg.DownloadLimiter),
+		events:   make(chan event, 256),
+		commands: make(chan func()),
+		mailbox:  make(chan []netip.AddrPort, 1),
+		loopDone: make(chan struct{}),
+		exited:   make(chan struct{}),
 	}
+	completed := make(chan struct{})
+	s.completed.Store(&completed)
 	if s.peerID == ([20]byte{}) {
 		s.peerID = NewPeerID(s.rng)
 	}
@@ -157,7 +176,7 @@ func New(cfg Config) (*Swarm, error) {
 	s.dl = newDownload(cfg.Info, cfg.Have, s.rng)
 	s.seeding = s.dl.pk.Done()
 	if s.seeding {
-		close(s.completed)
+		close(completed)
 	}
 	st := s.stats() // what Stats gives before Run starts
 	s.final.Store(&st)
@@ -194,11 +213,6 @@ func (c *Config) setDefaults() {
 		var seed [16]byte
 		_, _ = crand.Read(seed[:]) // never fails (crypto/rand documents it)
 		c.Rand = rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
-	}
-	if c.Port == 0 && c.Listener != nil {
-		if ap, err := netip.ParseAddrPort(c.Listener.Addr().String()); err == nil {
-			c.Port = ap.Port()
-		}
 	}
 	if c.Dialer == nil {
 		c.Dialer = (&net.Dialer{}).DialContext
@@ -242,8 +256,38 @@ func orDefault[T int | time.Duration](v, def T) T {
 func (s *Swarm) PeerID() [20]byte { return s.peerID }
 
 // Completed returns a channel closed when every piece is verified (at once if the torrent was
-// complete at start).
-func (s *Swarm) Completed() <-chan struct{} { return s.completed }
+// complete at start). A recheck that finds verified pieces damaged makes a new channel: call
+// Completed again after Recheck to wait for the new completion.
+func (s *Swarm) Completed() <-chan struct{} { return *s.completed.Load() }
+
+// InfoHash returns the torrent's info-hash.
+func (s *Swarm) InfoHash() metainfo.Hash { return s.cfg.InfoHash }
+
+// Info returns the torrent's info dictionary; the caller must not modify it.
+func (s *Swarm) Info() *metainfo.Info { return s.cfg.Info }
+
+// Done returns a channel closed when the swarm has stopped: Run (or its session's run of it)
+// has returned, or Remove took it out before it started.
+func (s *Swarm) Done() <-chan struct{} { return s.exited }
+
+// Err returns the error the swarm stopped with (nil after a clean stop, or while it runs).
+// It is valid once Done is closed.
+func (s *Swarm) Err() error {
+	select {
+	case <-s.exited:
+		return s.runErr
+	default:
+		return nil
+	}
+}
+
+// finish records the end of the swarm's run, once.
+func (s *Swarm) finish(err error) {
+	s.finished.Do(func() {
+		s.runErr = err
+		close(s.exited)
+	})
+}
 
 // AddPeers gives the swarm addresses to connect to, from a source other than the Announcer
 // (PEX, DHT, the command line). It never blocks: it may be called before Run (the addresses
@@ -267,7 +311,7 @@ func (s *Swarm) AddPeers(addrs ...netip.AddrPort) {
 // Stats returns a snapshot of the swarm's statistics: from the running loop, or the state
 // at New before Run starts, or the last snapshot after Run has returned.
 func (s *Swarm) Stats() Stats {
-	if !s.started.Load() {
+	if !s.live.Load() {
 		return *s.final.Load()
 	}
 	reply := make(chan Stats, 1)
@@ -277,19 +321,22 @@ func (s *Swarm) Stats() Stats {
 	return <-reply
 }
 
-// SetRateLimits changes the upload and download limits (bytes per second; 0 or rate.Inf means
-// unlimited) while the swarm runs. When the limiters came from Config (and are maybe shared
-// with other torrents), this changes them for all their users.
+// SetRateLimits changes the torrent's own upload and download limits (bytes per second; 0 or
+// rate.Inf means unlimited) while the swarm runs; the session's global limits apply as well
+// (Session.SetRateLimits). When the limiters came from Config (and are maybe shared with
+// other torrents), this changes them for all their users.
 func (s *Swarm) SetRateLimits(up, down rate.Limit) {
 	setLimit(s.up, up)
 	setLimit(s.down, down)
 }
 
-// do runs f on the loop; it reports false if Run has returned.
+// do runs f on the loop; it reports false if the loop has returned or never runs.
 func (s *Swarm) do(f func()) bool {
 	select {
 	case s.commands <- f:
 		return true
+	case <-s.loopDone:
+		return false
 	case <-s.exited:
 		return false
 	}

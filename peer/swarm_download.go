@@ -189,7 +189,7 @@ func (s *Swarm) pieceFailed(i int, senders, sums [][20]byte) {
 func (s *Swarm) becomeSeed() {
 	s.seeding = true
 	s.chk.dirty = true
-	close(s.completed)
+	close(*s.completed.Load())
 	s.log.Info("download complete", "pieces", s.dl.have.Len())
 	s.ann.queue = append(s.ann.queue, EventCompleted)
 	for _, p := range s.peers.byID {

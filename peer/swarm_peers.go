@@ -13,7 +13,7 @@ import (
 	"github.com/swarm-bt/swarm/peer/wire"
 )
 
-// maxHalfOpen bounds dials in flight.
+// maxHalfOpen bounds the dials in flight of one swarm (the session bounds all of them).
 const maxHalfOpen = 16
 
 // peer is the loop's view of one connection.
@@ -75,7 +75,7 @@ func newPeerTable() peerTable {
 func (s *Swarm) addKnown(addrs []netip.AddrPort, now time.Time) {
 	for _, a := range addrs {
 		a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
-		if !a.IsValid() || a.Port() == 0 {
+		if !a.IsValid() || a.Port() == 0 || s.sess.isSelf(a) {
 			continue
 		}
 		if _, ok := s.peers.known[a]; !ok {
@@ -85,16 +85,24 @@ func (s *Swarm) addKnown(addrs []netip.AddrPort, now time.Time) {
 	s.peers.wantDial = true
 }
 
-// dialMore dials known idle addresses while there is room.
+// dialMore dials known idle addresses while there is room, in the swarm and in the session
+// (its connection cap and dial budget; when they are spent, the next tick tries again).
 func (s *Swarm) dialMore(ctx context.Context) {
 	t := &s.peers
 	t.wantDial = false
 	for addr, ai := range t.known {
-		if len(t.byID)+t.dialing >= s.cfg.MaxPeers || t.dialing >= maxHalfOpen {
+		if len(t.byID)+t.dialing >= s.cfg.MaxPeers || t.dialing >= maxHalfOpen || s.sess.conns.full() {
 			return
 		}
 		if ai.state != addrIdle || s.now.Before(ai.next) || (s.seeding && ai.seed) {
 			continue
+		}
+		if s.sess.isSelf(addr) { // learnt since it was added (another torrent dialled it)
+			ai.state = addrBanned
+			continue
+		}
+		if !s.sess.halfOpen.tryAcquire() {
+			return
 		}
 		ai.state = addrDialing
 		t.dialing++
@@ -140,8 +148,10 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 		ai.state, ai.fails = addrConnected, 0
 	}
 	s.peers.nextID++
+	c := &conn{id: s.peers.nextID, nc: e.nc, addr: e.addr, peerID: e.hs.PeerID, reserved: e.hs.Reserved,
+		outgoing: e.outgoing, out: make(chan outMsg, outQueueLen)}
 	p := &peer{
-		conn:      &conn{id: s.peers.nextID, nc: e.nc, addr: e.addr, peerID: e.hs.PeerID, outgoing: e.outgoing, out: make(chan outMsg, outQueueLen)},
+		conn:      c,
 		has:       bitfield.New(s.cfg.Info.NumPieces()),
 		amChoking: true, peerChoking: true,
 		requests:    map[picker.Block]time.Time{},
@@ -167,6 +177,8 @@ func (s *Swarm) refusal(e connectedEvent, ai *addrInfo) string {
 		return "already connected"
 	case len(s.peers.byID) >= s.cfg.MaxPeers:
 		return "too many peers"
+	case !s.sess.conns.tryAcquire(): // last: a refusal after it would leak the slot
+		return "too many peers in the session"
 	}
 	return ""
 }
@@ -184,6 +196,7 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 	}
 	p.closed = true
 	p.cancel()
+	s.sess.conns.release()
 	s.sampleUpload(p)
 	delete(s.peers.byID, p.id)
 	delete(s.peers.byPeerID, p.peerID)

@@ -2,35 +2,77 @@ package peer
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
 // tickInterval paces the loop's housekeeping: rates, timeouts, choke rounds, announces, dials.
 const tickInterval = time.Second
 
-// Run runs the swarm until ctx is done or a fatal error (a storage failure, such as a full
-// disk) stops it. It owns all the swarm's state in one goroutine and returns only after every
-// goroutine it started has exited, having sent stopped to the Announcer. A clean stop returns
-// nil. Run may be called once.
+// Run runs the swarm on its own until ctx is done or a fatal error (a storage failure, such
+// as a full disk) stops it: it is a Session of one torrent, listening on Config.Listener. It
+// returns only after every goroutine it started has exited, having sent stopped to the
+// Announcer. A clean stop returns nil. Run may be called once, and not on a swarm that a
+// Session made (ErrInSession): the session runs those.
 func (s *Swarm) Run(ctx context.Context) error {
+	if s.owned {
+		return ErrInSession
+	}
 	if !s.started.CompareAndSwap(false, true) {
 		return ErrAlreadyRun
 	}
+	sess, err := NewSession(SessionConfig{
+		Listener: s.cfg.Listener, Port: s.cfg.Port, PeerID: s.peerID,
+		MaxConns: s.cfg.MaxPeers, MaxHalfOpen: maxHalfOpen, DiskWorkers: s.cfg.DiskWorkers,
+		Dialer: s.cfg.Dialer, HandshakeTimeout: s.cfg.Timeouts.Handshake, Logger: s.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.attach(sess, false)
+	sess.swarms[s.cfg.InfoHash] = s
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = sess.Run(ctx) })
+	select {
+	case <-s.exited: // a fatal error stopped the swarm
+	case <-ctx.Done():
+	}
+	cancel()
+	wg.Wait()
+	return s.runErr
+}
+
+// attach binds the swarm to the session it runs in.
+func (s *Swarm) attach(sess *Session, owned bool) {
+	s.sess, s.owned = sess, owned
+	s.started.Store(true)
+	s.upLane, s.downLane = sess.up.newLane(), sess.down.newLane()
+	if s.cfg.Port == 0 {
+		s.cfg.Port = sess.port
+	}
+}
+
+// run owns all the swarm's state in one goroutine until ctx ends or a fatal error, then
+// closes every connection, waits for every goroutine it started and sends the stopped
+// announce.
+func (s *Swarm) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	s.now = time.Now()
 	s.ann.queue = []Event{EventStarted}
-	s.startDisk(ctx)
-	if s.cfg.Listener != nil {
-		s.wg.Go(func() { s.acceptLoop(ctx) })
-	}
+	s.startDisk()
+	s.live.Store(true)
 	s.log.Info("swarm started", "have", s.dl.have.Count(), "config", s.cfg)
 	err := s.loop(ctx)
 	cancel()
-	s.shutdown()
-	s.announceStopped(ctx)
 	st := s.stats()
 	s.final.Store(&st)
-	close(s.exited)
+	close(s.loopDone)
+	s.shutdown()
+	s.announceStopped(ctx)
+	st = s.stats()
+	s.final.Store(&st)
 	if err != nil {
 		s.log.Error("swarm stopped", "err", err)
 	} else {
@@ -39,29 +81,26 @@ func (s *Swarm) Run(ctx context.Context) error {
 	return err
 }
 
+// deliver hands an event from outside the swarm's goroutines (the session's accept) to the
+// loop; it reports false when the loop has ended or ctx ends first.
+func (s *Swarm) deliver(ctx context.Context, ev event) bool {
+	select {
+	case s.events <- ev:
+		return true
+	case <-s.loopDone:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // loop handles events, commands and ticks until ctx ends or a fatal error.
 func (s *Swarm) loop(ctx context.Context) error {
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
 	s.housekeep(ctx)
 	for {
-		jobs, job := s.disk.offer()
-		select {
-		case ev := <-s.events:
-			s.now = time.Now()
-			ev.handle(ctx, s)
-		case f := <-s.commands:
-			s.now = time.Now()
-			f()
-		case addrs := <-s.mailbox:
-			s.now = time.Now()
-			s.addKnown(addrs, s.now)
-		case jobs <- job:
-			s.disk.taken()
-		case now := <-tick.C:
-			s.now = now
-			s.onTick(ctx)
-		case <-ctx.Done():
+		if done := s.step(ctx, tick.C); done {
 			return nil
 		}
 		if s.fatal != nil {
@@ -69,6 +108,40 @@ func (s *Swarm) loop(ctx context.Context) error {
 		}
 		s.afterEvent(ctx)
 	}
+}
+
+// step waits for one thing to do and does it; it reports true when ctx has ended.
+func (s *Swarm) step(ctx context.Context, tick <-chan time.Time) bool {
+	jobs, task := s.disk.offer(s)
+	if jobs != nil {
+		s.diskWG.Add(1) // before the offer: a worker may finish the job before the loop runs on
+	}
+	taken := false
+	defer func() {
+		if jobs != nil && !taken {
+			s.diskWG.Done()
+		}
+	}()
+	select {
+	case ev := <-s.events:
+		s.now = time.Now()
+		ev.handle(ctx, s)
+	case f := <-s.commands:
+		s.now = time.Now()
+		f()
+	case addrs := <-s.mailbox:
+		s.now = time.Now()
+		s.addKnown(addrs, s.now)
+	case jobs <- task:
+		taken = true
+		s.disk.taken()
+	case now := <-tick:
+		s.now = now
+		s.onTick(ctx)
+	case <-ctx.Done():
+		return true
+	}
+	return false
 }
 
 // afterEvent does the work that handlers only flag: refilling pipelines and dialing.
@@ -107,11 +180,14 @@ func (s *Swarm) housekeep(ctx context.Context) {
 	s.refillAll()
 }
 
-// shutdown closes every connection and waits for all goroutines (Run's context is done).
+// shutdown closes every connection and waits for all goroutines and disk jobs (Run's context
+// is done).
 func (s *Swarm) shutdown() {
 	s.wg.Wait()
+	s.diskWG.Wait()
 	for _, p := range s.peers.byID {
 		s.sampleUpload(p)
 		p.closed = true
+		s.sess.conns.release()
 	}
 }

@@ -33,6 +33,17 @@ func NewVerifier(info *metainfo.Info) *Verifier {
 	return &Verifier{info: info, buf: make([]byte, n), h: sha1.New(), sum: make([]byte, 0, sha1.Size)}
 }
 
+// Reuse returns a Verifier for the pieces of info that reuses v's buffer when it is large
+// enough (v may be nil), so that one goroutine verifies the pieces of several torrents with
+// one buffer. v must not be used afterwards.
+func (v *Verifier) Reuse(info *metainfo.Info) *Verifier {
+	if v == nil || int64(len(v.buf)) < min(max(info.PieceLength, 1), maxChunk) {
+		return NewVerifier(info)
+	}
+	v.info = info
+	return v
+}
+
 // Verify reads piece i from st and reports whether its SHA-1 matches. A storage shorter than
 // the torrent gives false, not an error.
 func (v *Verifier) Verify(st Storage, i int) (bool, error) {

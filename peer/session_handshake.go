@@ -1,0 +1,213 @@
+package peer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/swarm-bt/swarm/metainfo"
+	"github.com/swarm-bt/swarm/peer/wire"
+)
+
+// This file holds every handshake of the session: incoming connections are read, routed by
+// info-hash and answered here (handshakeIncoming), and every outgoing connection is dialled
+// and shaken here (connect). Encryption (MSE) plugs in at these two places only.
+
+// Handshake refusals.
+var (
+	// ErrWrongInfoHash: the handshake names a torrent that the session does not have (an
+	// incoming one) or another torrent than the one dialled for (an outgoing one).
+	ErrWrongInfoHash = errors.New("peer: handshake for another torrent")
+	// ErrSelf: the connection reached ourselves.
+	ErrSelf = errors.New("peer: connected to ourselves")
+)
+
+// IncomingHook takes over an incoming connection that does not start with a plain
+// BitTorrent handshake (an encrypted one, MSE). nc replays every byte the session read. The
+// hook returns the connection to go on with, whose next bytes are the plain handshake, or an
+// error, and the session closes nc. infoHashes lists the session's torrents (an MSE
+// responder matches the stream's SKEY against them). It runs under the handshake deadline,
+// which ctx's end also triggers.
+type IncomingHook func(ctx context.Context, nc net.Conn, infoHashes []metainfo.Hash) (net.Conn, error)
+
+// maxPendingAccepts bounds incoming connections still in their handshake.
+const maxPendingAccepts = 32
+
+// acceptLoop accepts incoming connections until ctx ends, which closes the listener.
+func (s *Session) acceptLoop(ctx context.Context) {
+	l := s.cfg.Listener
+	stop := context.AfterFunc(ctx, func() { _ = l.Close() })
+	defer stop()
+	pending := make(chan struct{}, maxPendingAccepts)
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("accept stopped: no more incoming connections", "err", err)
+			}
+			return
+		}
+		select {
+		case pending <- struct{}{}:
+		default:
+			_ = nc.Close() // too many half-open connections
+			continue
+		}
+		s.wg.Go(func() {
+			defer func() { <-pending }()
+			s.accept(ctx, nc)
+		})
+	}
+}
+
+// accept shakes hands with an incoming connection and hands it to its torrent's swarm.
+func (s *Session) accept(ctx context.Context, nc net.Conn) {
+	c, hs, sw, err := s.handshakeIncoming(ctx, nc)
+	if err != nil {
+		s.log.Debug("incoming handshake failed", "peer", nc.RemoteAddr().String(), "err", err)
+		_ = nc.Close()
+		return
+	}
+	addr, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+	if !sw.deliver(ctx, connectedEvent{nc: c, addr: addr, hs: hs}) {
+		_ = c.Close()
+	}
+}
+
+// handshakeIncoming reads the first bytes: a plain handshake starts with 19 and "BitTorrent
+// protocol"; anything else goes to the Incoming hook. It answers only a handshake for one of
+// our torrents, so it reveals nothing to a stranger, and never one with our own peer ID. A
+// connection from ourselves comes from the local address of one of our dials: the address
+// that dial went to is ours, and is never dialled again.
+func (s *Session) handshakeIncoming(ctx context.Context, nc net.Conn) (net.Conn, wire.Handshake, *Swarm, error) {
+	var hs wire.Handshake
+	var sw *Swarm
+	err := withDeadline(ctx, nc, s.cfg.HandshakeTimeout, func() error {
+		c, r, err := s.plainStream(ctx, nc)
+		if err != nil {
+			return err
+		}
+		nc = c
+		if hs, err = wire.ReadHandshake(r); err != nil {
+			return err
+		}
+		if sw = s.lookup(hs.InfoHash); sw == nil {
+			return ErrWrongInfoHash
+		}
+		if hs.PeerID == s.peerID {
+			s.self.fromDial(nc.RemoteAddr())
+			return ErrSelf
+		}
+		return wire.WriteHandshake(nc, s.ours(hs.InfoHash))
+	})
+	return nc, hs, sw, err
+}
+
+// plainStream returns the connection to read the plain handshake from and a reader that
+// starts with it.
+func (s *Session) plainStream(ctx context.Context, nc net.Conn) (net.Conn, io.Reader, error) {
+	var head [1 + len(wire.Protocol)]byte
+	n := 1
+	if _, err := io.ReadFull(nc, head[:1]); err != nil {
+		return nil, nil, fmt.Errorf("read handshake: %w", err)
+	}
+	if head[0] == byte(len(wire.Protocol)) {
+		if _, err := io.ReadFull(nc, head[1:]); err != nil {
+			return nil, nil, fmt.Errorf("read handshake: %w", err)
+		}
+		n = len(head)
+	}
+	replay := io.MultiReader(bytes.NewReader(head[:n]), nc)
+	if n == len(head) && string(head[1:]) == wire.Protocol {
+		return nc, replay, nil
+	}
+	if s.cfg.Incoming == nil {
+		return nil, nil, fmt.Errorf("read handshake: %w", wire.ErrBadProtocol)
+	}
+	c, err := s.cfg.Incoming(ctx, &replayConn{Conn: nc, r: replay}, s.infoHashes())
+	if err != nil {
+		return nil, nil, fmt.Errorf("incoming hook: %w", err)
+	}
+	return c, c, nil
+}
+
+// ours is the handshake we send for torrent ih.
+func (s *Session) ours(ih metainfo.Hash) wire.Handshake {
+	return wire.Handshake{Reserved: s.reserved, InfoHash: ih, PeerID: s.peerID}
+}
+
+// connect is the one function that makes outgoing connections: it dials addr through the
+// Dialer and shakes hands for torrent ih, writing first. An address that turns out to be
+// ourselves (our own peer ID answers, or our accept side sees the dial arrive) is
+// remembered and never dialled again, for any torrent.
+func (s *Session) connect(ctx context.Context, ih metainfo.Hash, addr netip.AddrPort, t Timeouts) (net.Conn, wire.Handshake, error) {
+	dctx, cancel := context.WithTimeout(ctx, t.Dial)
+	nc, err := s.cfg.Dialer(dctx, "tcp", addr.String())
+	cancel()
+	if err != nil {
+		return nil, wire.Handshake{}, fmt.Errorf("dial: %w", err)
+	}
+	defer s.self.dialing(nc.LocalAddr(), addr)()
+	var hs wire.Handshake
+	err = withDeadline(ctx, nc, t.Handshake, func() error {
+		if err := wire.WriteHandshake(nc, s.ours(ih)); err != nil {
+			return err
+		}
+		if hs, err = wire.ReadHandshake(nc); err != nil {
+			return err
+		}
+		switch {
+		case hs.PeerID == s.peerID:
+			return ErrSelf
+		case hs.InfoHash != ih:
+			return ErrWrongInfoHash
+		}
+		return nil
+	})
+	if err != nil {
+		_ = nc.Close()
+		if errors.Is(err, ErrSelf) {
+			s.self.add(addr)
+		}
+		if s.self.has(addr) {
+			s.log.Info("address is ourselves: not dialled again", "peer", addr)
+			return nil, wire.Handshake{}, fmt.Errorf("%w: %w", ErrSelf, err)
+		}
+		return nil, wire.Handshake{}, err
+	}
+	return nc, hs, nil
+}
+
+// isSelf reports whether addr reaches this session.
+func (s *Session) isSelf(addr netip.AddrPort) bool { return s.self.has(addr) }
+
+// withDeadline runs f under a deadline of d on nc, which ctx's end brings forward, and clears
+// the deadline after a success.
+func withDeadline(ctx context.Context, nc net.Conn, d time.Duration, f func() error) error {
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := nc.SetDeadline(time.Now().Add(d)); err != nil {
+		return fmt.Errorf("handshake: %w", err)
+	}
+	if err := f(); err != nil {
+		return err
+	}
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("handshake: %w", err)
+	}
+	return nil
+}
+
+// replayConn is a connection whose first reads return bytes already read from it.
+type replayConn struct {
+	net.Conn
+	r io.Reader
+}
+
+// Read implements net.Conn.
+func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
