@@ -2,6 +2,8 @@ package peer
 
 import (
 	"context"
+	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +19,10 @@ type announceState struct {
 	lastErr     string        // error of the last announce, "" when it worked
 	// seeders, leechers and peers (how many it returned) are from the last good reply.
 	seeders, leechers, peers int
+	// completedSent is set by the announce goroutine when the peer source accepted the
+	// completed event. Its result may never reach the loop (Run stopping drops it), and Run
+	// reads this after its goroutines have exited, to send completed itself if needed.
+	completedSent atomic.Bool
 }
 
 // maybeAnnounce starts an announce when one is due: the regular interval, a pending event, or
@@ -42,11 +48,24 @@ func (s *Swarm) maybeAnnounce(ctx context.Context) {
 	a.inFlight = true
 	req := s.announceRequest(ev)
 	s.wg.Go(func() {
-		actx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.AnnounceCall)
+		actx, cancel := s.announceContext(ctx, ev)
 		defer cancel()
 		resp, err := s.cfg.Announcer.Announce(actx, req)
+		if ev == EventCompleted && err == nil {
+			a.completedSent.Store(true)
+		}
 		s.send(ctx, announceDoneEvent{ev: ev, resp: resp, err: err})
 	})
+}
+
+// announceContext bounds one announce. The completed event is what trackers count downloads
+// by, and `swarm get` stops the swarm the moment the download completes: so that announce is
+// not cancelled with the swarm, only bounded by the short Stopped timeout (Run waits for it).
+func (s *Swarm) announceContext(ctx context.Context, ev Event) (context.Context, context.CancelFunc) {
+	if ev == EventCompleted {
+		return context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeouts.Stopped)
+	}
+	return context.WithTimeout(ctx, s.cfg.Timeouts.AnnounceCall)
 }
 
 func (s *Swarm) announceRequest(ev Event) AnnounceRequest {
@@ -100,12 +119,24 @@ func (s *Swarm) announceInterval() time.Duration {
 }
 
 // announceStopped tells the peer source we leave, bounded by the Stopped timeout, even though
-// Run's context is done.
+// Run's context is done. A completed event that has not reached it yet (the download
+// completed as the swarm was stopped, or behind a started announce still in flight) goes
+// first, in its own announce with the same bound, so that trackers count the download. It is
+// called after every announce goroutine has exited.
 func (s *Swarm) announceStopped(ctx context.Context) {
 	if s.cfg.Announcer == nil {
 		return
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeouts.Stopped)
+	ctx = context.WithoutCancel(ctx)
+	if slices.Contains(s.ann.queue, EventCompleted) && !s.ann.completedSent.Load() {
+		actx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.Stopped)
+		_, err := s.cfg.Announcer.Announce(actx, s.announceRequest(EventCompleted))
+		cancel()
+		if err != nil {
+			s.log.Warn("announce completed failed", "err", err)
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeouts.Stopped)
 	defer cancel()
 	if _, err := s.cfg.Announcer.Announce(actx, s.announceRequest(EventStopped)); err != nil {
 		s.log.Warn("announce stopped failed", "err", err)
