@@ -22,7 +22,7 @@ const DefaultMaxReplySize = 1 << 20
 // ClientConfig configures a Client.
 type ClientConfig struct {
 	// Tiers is the BEP 12 announce-list (or one tier with the BEP 3 announce URL). Only
-	// http and https URLs are used; others are skipped.
+	// http, https and udp (BEP 15) URLs are used; others are skipped.
 	Tiers [][]string
 	// HTTPClient sends the requests; nil means a client with a 30 s timeout. Its redirect
 	// policy is replaced by the Client's own (a few hops, http and https only, never from a
@@ -36,29 +36,40 @@ type ClientConfig struct {
 	MaxReplySize int64
 	// UserAgent is sent with each request when set.
 	UserAgent string
+	// UDPTimeouts are the waits of the successive tries of a UDP request; nil means
+	// DefaultUDPTimeouts.
+	UDPTimeouts []time.Duration
 }
 
-// Client announces to and scrapes HTTP trackers, walking BEP 12 tiers: trackers are shuffled
+// Client announces to and scrapes HTTP and UDP trackers, walking BEP 12 tiers: trackers are shuffled
 // within their tier once, tried in order, tier after tier, and the tracker that answers moves
 // to the front of its tier.
 //
 // Announce and Scrape make one attempt per tracker and do not sleep: retrying after an error
 // is the caller's loop (peer.Swarm retries with backoff; Backoff helps other callers), and so
-// is waiting Interval or MinInterval between announces. A Client is safe for concurrent use.
+// is waiting Interval or MinInterval between announces. A UDP request is sent again after
+// each of UDPTimeouts, quickly at first. A Client is safe for concurrent use; Close releases
+// its UDP sockets.
 type Client struct {
-	hc       *http.Client
-	log      *slog.Logger
-	maxReply int64
-	ua       string
-	key      string
+	hc          *http.Client
+	log         *slog.Logger
+	maxReply    int64
+	ua          string
+	key         string
+	keyNum      uint32
+	udpTimeouts []time.Duration
+
+	rngMu sync.Mutex
+	rng   *rand.Rand // transaction ids
 
 	mu         sync.Mutex
 	tiers      [][]string
-	trackerIDs map[string]string // BEP 3 "tracker id", sent back to the tracker that set it
+	trackerIDs map[string]string      // BEP 3 "tracker id", sent back to the tracker that set it
+	udp        map[string]*udpTracker // by URL
 }
 
-// NewClient returns a client for cfg. It returns ErrNoTrackers when no tier holds an http or
-// https URL.
+// NewClient returns a client for cfg. It returns ErrNoTrackers when no tier holds an http,
+// https or udp URL.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	r := cfg.Rand
 	if r == nil {
@@ -66,7 +77,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{
 		hc: cfg.HTTPClient, log: cfg.Logger, maxReply: cfg.MaxReplySize, ua: cfg.UserAgent,
-		key: fmt.Sprintf("%08x", r.Uint32()), trackerIDs: map[string]string{},
+		keyNum: r.Uint32(), trackerIDs: map[string]string{}, udpTimeouts: cfg.UDPTimeouts,
+		rng: rand.New(rand.NewChaCha8(seed32(r))),
+	}
+	c.key = fmt.Sprintf("%08x", c.keyNum)
+	if len(c.udpTimeouts) == 0 {
+		c.udpTimeouts = DefaultUDPTimeouts
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
@@ -81,7 +97,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	for _, tier := range cfg.Tiers {
 		var t []string
 		for _, u := range tier {
-			if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+			if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") || isUDPURL(u) {
 				t = append(t, u)
 			}
 		}
@@ -182,6 +198,9 @@ func (c *Client) promote(ti int, u string) {
 
 // AnnounceTo announces to one tracker URL.
 func (c *Client) AnnounceTo(ctx context.Context, announceURL string, req AnnounceRequest) (AnnounceResponse, error) {
+	if isUDPURL(announceURL) {
+		return c.udpAnnounce(ctx, announceURL, req)
+	}
 	c.mu.Lock()
 	tid := c.trackerIDs[announceURL]
 	c.mu.Unlock()

@@ -44,6 +44,9 @@ func (c *Client) Scrape(ctx context.Context, hashes ...metainfo.Hash) (map[metai
 
 // ScrapeFrom scrapes one tracker given by its announce URL.
 func (c *Client) ScrapeFrom(ctx context.Context, announceURL string, hashes ...metainfo.Hash) (map[metainfo.Hash]Counts, error) {
+	if isUDPURL(announceURL) {
+		return c.udpScrape(ctx, announceURL, hashes)
+	}
 	su, err := ScrapeURL(announceURL)
 	if err != nil {
 		return nil, err

@@ -97,6 +97,7 @@ type Server struct {
 	stats     statsCache
 	handler   http.Handler
 	bufs      sync.Pool // of *replyBuf
+	udp       udpShared
 }
 
 // replyBuf is the per-request scratch space, pooled so that an announce allocates little.
