@@ -46,7 +46,14 @@ type udpTracker struct {
 	connID uint64
 	connAt time.Time
 	buf    []byte
+	// A tracker that did not answer is skipped until resting ends (15 s, doubling up to
+	// 30 minutes), so that later announces go straight to the next tier.
+	silent  int
+	resting time.Time
 }
+
+// errUDPResting means the tracker is skipped for a while after going unanswered.
+var errUDPResting = errors.New("tracker: udp tracker silent, skipped for a while")
 
 // udpTrackerFor returns the state of the udp:// tracker u, creating it on first use.
 func (c *Client) udpTrackerFor(u string) (*udpTracker, error) {
@@ -171,6 +178,22 @@ func (t *udpTracker) exchange(ctx context.Context, c *Client, action udpwire.Act
 	build func(b []byte, connID uint64, tx uint32) []byte, parse func(body []byte, ipv6 bool) error) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if time.Now().Before(t.resting) {
+		return errUDPResting
+	}
+	err := t.exchangeLocked(ctx, c, action, build, parse)
+	switch {
+	case err == nil:
+		t.silent = 0
+	case errors.Is(err, errUDPTimeout):
+		t.silent++
+		t.resting = time.Now().Add(min(15*time.Second<<min(t.silent-1, 7), 30*time.Minute))
+	}
+	return err
+}
+
+func (t *udpTracker) exchangeLocked(ctx context.Context, c *Client, action udpwire.Action,
+	build func(b []byte, connID uint64, tx uint32) []byte, parse func(body []byte, ipv6 bool) error) error {
 	if err := t.dial(ctx); err != nil {
 		return err
 	}
