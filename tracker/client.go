@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -39,6 +40,9 @@ type ClientConfig struct {
 	// UDPTimeouts are the waits of the successive tries of a UDP request; nil means
 	// DefaultUDPTimeouts.
 	UDPTimeouts []time.Duration
+	// UDPLocalAddr is the address UDP requests are sent from when it is of the tracker's
+	// family (a UDP tracker lists the peer at the source address); invalid means any.
+	UDPLocalAddr netip.Addr
 }
 
 // Client announces to and scrapes HTTP and UDP trackers, walking BEP 12 tiers: trackers are shuffled
@@ -58,6 +62,7 @@ type Client struct {
 	key         string
 	keyNum      uint32
 	udpTimeouts []time.Duration
+	udpLocal    netip.Addr
 
 	rngMu sync.Mutex
 	rng   *rand.Rand // transaction ids
@@ -78,7 +83,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	c := &Client{
 		hc: cfg.HTTPClient, log: cfg.Logger, maxReply: cfg.MaxReplySize, ua: cfg.UserAgent,
 		keyNum: r.Uint32(), trackerIDs: map[string]string{}, udpTimeouts: cfg.UDPTimeouts,
-		rng: rand.New(rand.NewChaCha8(seed32(r))),
+		udpLocal: cfg.UDPLocalAddr.Unmap(),
+		rng:      rand.New(rand.NewChaCha8(seed32(r))),
 	}
 	c.key = fmt.Sprintf("%08x", c.keyNum)
 	if len(c.udpTimeouts) == 0 {

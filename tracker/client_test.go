@@ -139,7 +139,7 @@ func TestClientLimitsAndStatus(t *testing.T) {
 	_, err = newClient(t, []string{down.URL + "/announce"}).Announce(t.Context(), tracker.AnnounceRequest{})
 	assert.ErrorContains(t, err, "404")
 
-	_, err = tracker.NewClient(tracker.ClientConfig{Tiers: [][]string{{"udp://x:1/announce"}}})
+	_, err = tracker.NewClient(tracker.ClientConfig{Tiers: [][]string{{"wss://x:1/announce"}}})
 	assert.ErrorIs(t, err, tracker.ErrNoTrackers)
 }
 
@@ -157,7 +157,7 @@ func TestClientTiers(t *testing.T) {
 	dead := "http://127.0.0.1:1/announce"
 	g, b := good.URL+"/announce", bad.URL+"/announce"
 
-	c := newClient(t, []string{dead, b}, []string{"udp://skip:1", b, g, dead})
+	c := newClient(t, []string{dead, b}, []string{"wss://skip:1", b, g, dead})
 	resp, err := c.Announce(t.Context(), tracker.AnnounceRequest{})
 	require.NoError(t, err, "falls through tiers to the one that answers")
 	assert.Equal(t, g, resp.Tracker)

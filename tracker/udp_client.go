@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"sync"
@@ -194,7 +195,7 @@ func (t *udpTracker) exchange(ctx context.Context, c *Client, action udpwire.Act
 
 func (t *udpTracker) exchangeLocked(ctx context.Context, c *Client, action udpwire.Action,
 	build func(b []byte, connID uint64, tx uint32) []byte, parse func(body []byte, ipv6 bool) error) error {
-	if err := t.dial(ctx); err != nil {
+	if err := t.dial(ctx, c.udpLocal); err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() { _ = t.conn.SetReadDeadline(time.Unix(1, 0)) })
@@ -229,7 +230,7 @@ func (t *udpTracker) connect(ctx context.Context, c *Client) error {
 }
 
 // dial resolves the tracker and opens the socket if it is not open.
-func (t *udpTracker) dial(ctx context.Context) error {
+func (t *udpTracker) dial(ctx context.Context, local netip.Addr) error {
 	if t.conn != nil {
 		return nil
 	}
@@ -241,13 +242,17 @@ func (t *udpTracker) dial(ctx context.Context) error {
 	if err != nil || len(ips) == 0 {
 		return fmt.Errorf("resolve %s: %w", host, cmpOr(err, errors.New("no address")))
 	}
+	ip := ips[0].Unmap()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "udp", net.JoinHostPort(ips[0].Unmap().String(), port))
+	if local.IsValid() && local.Is4() == ip.Is4() {
+		d.LocalAddr = &net.UDPAddr{IP: local.AsSlice()}
+	}
+	conn, err := d.DialContext(ctx, "udp", net.JoinHostPort(ip.String(), port))
 	if err != nil {
 		return fmt.Errorf("dial %s: %w", t.host, err)
 	}
 	t.conn = conn.(*net.UDPConn)
-	t.ipv6 = !ips[0].Unmap().Is4()
+	t.ipv6 = !ip.Is4()
 	t.connAt = time.Time{}
 	return nil
 }

@@ -344,3 +344,18 @@ func TestUDPReusePort(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, 16, c.Complete)
 }
+
+// UDPLocalAddr picks the source address, which is where a UDP tracker lists the peer.
+func TestUDPClientLocalAddr(t *testing.T) {
+	srv, _ := newTestServer(t, tracker.Config{})
+	u := startUDP(t, srv, "127.0.0.1:0")
+	c, err := tracker.NewClient(tracker.ClientConfig{Tiers: [][]string{{u}}, UDPLocalAddr: netip.MustParseAddr("127.0.0.5")})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Announce(t.Context(), tracker.AnnounceRequest{InfoHash: trackertest.Hash(1), PeerID: trackertest.ID(1), Port: 7001})
+	require.NoError(t, err)
+	resp, err := udpClient(t, []string{u}).Announce(t.Context(), tracker.AnnounceRequest{InfoHash: trackertest.Hash(1), PeerID: trackertest.ID(2), Port: 7002, Left: 1})
+	require.NoError(t, err)
+	require.Len(t, resp.Peers, 1)
+	assert.Equal(t, netip.MustParseAddrPort("127.0.0.5:7001"), resp.Peers[0].Addr)
+}

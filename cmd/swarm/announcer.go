@@ -23,9 +23,12 @@ var _ peer.Announcer = (*trackerAnnouncer)(nil)
 
 // newAnnouncer returns an announcer for the BEP 12 tiers of a torrent (metainfo's Trackers()).
 // rng shuffles the tiers; nil means a random seed.
-// hc sends the requests; nil means the client's default.
-func newAnnouncer(tiers [][]string, logger *slog.Logger, rng *rand.Rand, hc *http.Client) (*trackerAnnouncer, error) {
-	c, err := tracker.NewClient(tracker.ClientConfig{Tiers: tiers, Logger: logger, Rand: rng, UserAgent: "swarm/0.1", HTTPClient: hc})
+// hc sends the HTTP requests; nil means the client's default. UDP requests are sent from
+// udpBind when it is valid.
+func newAnnouncer(tiers [][]string, logger *slog.Logger, rng *rand.Rand, hc *http.Client, udpBind netip.Addr) (*trackerAnnouncer, error) {
+	c, err := tracker.NewClient(tracker.ClientConfig{
+		Tiers: tiers, Logger: logger, Rand: rng, UserAgent: "swarm/0.1", HTTPClient: hc, UDPLocalAddr: udpBind,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("new announcer: %w", err)
 	}

@@ -20,7 +20,7 @@ func TestTrackerAnnouncer(t *testing.T) {
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	an, err := newAnnouncer([][]string{{hs.URL + "/announce"}}, nil, rand.New(rand.NewPCG(2, 2)), nil)
+	an, err := newAnnouncer([][]string{{hs.URL + "/announce"}}, nil, rand.New(rand.NewPCG(2, 2)), nil, netip.Addr{})
 	require.NoError(t, err)
 
 	h := metainfo.Hash{1, 2, 3}
@@ -47,9 +47,9 @@ func TestTrackerAnnouncer(t *testing.T) {
 }
 
 func TestTrackerAnnouncerErrors(t *testing.T) {
-	_, err := newAnnouncer([][]string{{"udp://tracker:1/announce"}}, nil, nil, nil)
+	_, err := newAnnouncer([][]string{{"wss://tracker:1/announce"}}, nil, nil, nil, netip.Addr{})
 	require.ErrorIs(t, err, tracker.ErrNoTrackers)
-	an, err := newAnnouncer([][]string{{"http://127.0.0.1:1/announce"}}, nil, nil, nil)
+	an, err := newAnnouncer([][]string{{"http://127.0.0.1:1/announce"}}, nil, nil, nil, netip.Addr{})
 	require.NoError(t, err)
 	_, err = an.Announce(t.Context(), peer.AnnounceRequest{Port: 1})
 	assert.ErrorContains(t, err, "announce")

@@ -370,5 +370,6 @@ func newTrackerAnnouncer(tiers [][]string, bind string, logger *slog.Logger) (pe
 		d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(bind)}}
 		tr.DialContext = d.DialContext
 	}
-	return newAnnouncer(tiers, logger, nil, &http.Client{Transport: tr, Timeout: 30 * time.Second})
+	udpBind, _ := netip.ParseAddr(bind) // "" (any address) leaves it invalid
+	return newAnnouncer(tiers, logger, nil, &http.Client{Transport: tr, Timeout: 30 * time.Second}, udpBind)
 }

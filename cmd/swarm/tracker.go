@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,17 +27,24 @@ type trackerFlags struct {
 	rate             float64
 	burst            int
 	newSwarms        int
+	udp              string
+	udpSockets       int
 }
 
 func newTrackerCmd(a *app) *cobra.Command {
 	var f trackerFlags
 	cmd := &cobra.Command{
 		Use:   "tracker",
-		Short: "Run an HTTP BitTorrent tracker (announce, scrape, stats, metrics)",
-		Long: `Run an HTTP tracker. Clients announce to http://LISTEN/announce and scrape
+		Short: "Run an HTTP and UDP BitTorrent tracker (announce, scrape, stats, metrics)",
+		Long: `Run a tracker. Clients announce to http://LISTEN/announce and scrape
 http://LISTEN/scrape; /stats shows the swarms (?format=json for JSON), /metrics serves
-Prometheus metrics and /healthz answers "ok". It stops gracefully on SIGINT or SIGTERM.`,
+Prometheus metrics and /healthz answers "ok". The same swarms are served over UDP (BEP 15)
+at udp://LISTEN/announce, or at --udp ADDR; --udp off turns UDP off. A wildcard UDP address
+is bound once per interface address so that replies leave from the address asked. It stops
+gracefully on SIGINT or SIGTERM.`,
 		Example: `  swarm tracker --listen 127.0.0.1:6969
+  swarm tracker --listen :6969 --udp off
+  swarm tracker --listen 127.0.0.1:6969 --udp 127.0.0.1:6970 --udp-sockets 2
   swarm tracker --listen :6969 --interval 10m --allow torrents/ --rate 2
   swarm tracker --allow whitelist.txt --full-scrape --max-swarms 100000`,
 		Args: cobra.NoArgs,
@@ -53,6 +62,8 @@ Prometheus metrics and /healthz answers "ok". It stops gracefully on SIGINT or S
 	fl.Float64Var(&f.rate, "rate", float64(tracker.DefaultRatePerIP), "announces and scrapes per second allowed per IP address (0 = unlimited)")
 	fl.IntVar(&f.burst, "rate-burst", 0, "burst of the per-IP limit (default 2x rate, at least 1)")
 	fl.IntVar(&f.newSwarms, "new-swarms-per-minute", tracker.DefaultNewSwarmsPerMinute, "new swarms one IP address may start per minute (0 = unlimited)")
+	fl.StringVar(&f.udp, "udp", "", `UDP (BEP 15) address (default: the --listen address; "off" to disable)`)
+	fl.IntVar(&f.udpSockets, "udp-sockets", 1, "UDP sockets per address, sharing it with SO_REUSEPORT (Linux)")
 	return cmd
 }
 
@@ -60,6 +71,9 @@ func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
 	// Replies carry whole seconds, so anything under a second would tell clients "0".
 	if f.interval < time.Second || f.minInterval < 0 || f.rate < 0 || f.maxPeersPerSwarm < 0 || f.maxSwarms < 0 || f.newSwarms < 0 {
 		return errors.New("tracker: --interval must be at least 1s; limits must not be negative")
+	}
+	if f.udpSockets < 1 || f.udpSockets > 64 {
+		return errors.New("tracker: --udp-sockets must be 1 to 64")
 	}
 	cfg := tracker.Config{
 		Logger: a.logger, Interval: f.interval, MinInterval: f.minInterval,
@@ -84,8 +98,41 @@ func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
 	if err != nil {
 		return fmt.Errorf("tracker: %w", err)
 	}
+	udpAddr := f.udp
+	if udpAddr == "" {
+		udpAddr = ln.Addr().String()
+	}
+	var conns []*net.UDPConn
+	if udpAddr != "off" {
+		if conns, err = tracker.ListenUDP(cmd.Context(), udpAddr, f.udpSockets); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("tracker: %w", err)
+		}
+	}
 	fmt.Fprintf(a.stdout, "tracker listening on http://%s/announce\n", ln.Addr())
-	return srv.Serve(cmd.Context(), ln)
+	if len(conns) > 0 {
+		fmt.Fprintf(a.stdout, "tracker listening on udp://%s/announce\n", conns[0].LocalAddr())
+	}
+	return serveTracker(cmd.Context(), srv, ln, conns)
+}
+
+// serveTracker runs the HTTP and UDP sides until ctx is done or one of them fails, which
+// stops the other.
+func serveTracker(ctx context.Context, srv *tracker.Server, ln net.Listener, conns []*net.UDPConn) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var udpErr error
+	if len(conns) > 0 {
+		wg.Go(func() {
+			defer cancel()
+			udpErr = srv.ServeUDP(ctx, conns...)
+		})
+	}
+	httpErr := srv.Serve(ctx, ln)
+	cancel()
+	wg.Wait()
+	return errors.Join(httpErr, udpErr)
 }
 
 // zeroIsOff maps the CLI's "0 = no limit" onto tracker.Config's "negative = no limit" (its
