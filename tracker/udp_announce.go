@@ -1,75 +1,73 @@
 package tracker
 
 import (
-	"errors"
-	"net/netip"
+	"context"
 	"time"
 
+	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/tracker/udpwire"
 )
 
-// announce records a BEP 15 announce and appends the reply. The IP field of the request is
-// ignored: the peer is listed at the address the datagram came from.
-func (w *udpWorker) announce(pkt []byte, m *udpMsg, txID uint32, b []byte, now time.Time) []byte {
+// announce runs a BEP 15 announce through the transport-neutral core (Announce) and appends
+// the reply. The IP field of the request is ignored: the peer is listed at the address the
+// datagram came from.
+func (w *udpWorker) announce(ctx context.Context, pkt []byte, m *udpMsg, txID uint32, b []byte) []byte {
 	a := &w.ann
 	if udpwire.ParseAnnounce(pkt, a, w.url) != nil {
-		return w.fail(b, txID, errUDPShortAnnounce)
+		return w.fail(ctx, b, txID, "announce", errUDPShortAnnounce)
 	}
 	ev, ok := udpEvent(a.Event)
 	if !ok {
-		return w.fail(b, txID, errUDPEvent)
+		return w.fail(ctx, b, txID, "announce", errUDPEvent)
 	}
 	if a.Port == 0 {
-		return w.fail(b, txID, errUDPPort)
+		return w.fail(ctx, b, txID, "announce", errUDPPort)
 	}
 	ip := m.addr.Addr()
-	s := w.s
-	if s.limiter != nil && !s.limiter.allow(ip, now) {
-		return w.fail(b, txID, errRateLimited)
-	}
-	if s.cfg.Allow != nil && !s.cfg.Allow(a.InfoHash) {
-		return w.fail(b, txID, errNotAllowed)
-	}
-	want := int(a.NumWant)
-	if want < 0 {
-		want = defaultNumWant
-	}
-	want = min(want, maxNumWant)
+	want := int(a.NumWant) // negative: the default
 	if ip.Is6() {
 		want = min(want, udpPeerCap6)
-	}
-	req := PutRequest{
-		InfoHash: a.InfoHash,
-		Peer:     Peer{ID: a.PeerID, Addr: netip.AddrPortFrom(ip, a.Port)},
-		Seeder:   a.Left == 0, Completed: ev == EventCompleted,
-		Now: now, NumWant: want,
-	}
-	var counts Counts
-	peers := w.peers[:0]
-	if ev == EventStopped {
-		if req.Seeder {
-			req.NumWant = 0
-			_, _, _ = s.store.Put(req, nil)
-		}
-		counts = s.store.Remove(a.InfoHash, a.PeerID)
-	} else {
-		var err error
-		peers, counts, err = s.store.Put(req, peers)
-		w.peers = peers
-		switch {
-		case errors.Is(err, ErrTooManySwarms):
-			return w.fail(b, txID, errFull)
-		case err != nil && !errors.Is(err, ErrSwarmFull):
-			return w.fail(b, txID, err)
+		if a.NumWant < 0 {
+			want = min(defaultNumWant, udpPeerCap6)
 		}
 	}
-	b = udpwire.AppendAnnounceReply(b, txID, uint32(s.cfg.Interval/time.Second), udpCounts(counts))
-	for _, p := range peers {
+	res, err := w.s.Announce(ctx, AnnounceRequest{
+		InfoHash: a.InfoHash, PeerID: a.PeerID, Port: a.Port,
+		Uploaded: a.Uploaded, Downloaded: a.Downloaded, Left: a.Left,
+		Event: ev, NumWant: want,
+	}, ip, w.peers[:0])
+	if err != nil {
+		return w.fail(ctx, b, txID, "announce", err)
+	}
+	w.peers = res.Peers
+	b = udpwire.AppendAnnounceReply(b, txID, uint32(res.Interval/time.Second), udpCounts(res.Counts))
+	for _, p := range res.Peers {
 		// BEP 15: the reply's address family is the transport's.
 		if p.Addr.Addr().Is4() == ip.Is4() {
 			b = udpwire.AppendPeer(b, p.Addr)
 		}
 	}
-	s.metrics.announces[ev].Inc()
+	return b
+}
+
+// scrape answers 1 to 74 info-hashes, zero counts for unknown swarms.
+func (w *udpWorker) scrape(ctx context.Context, pkt []byte, m *udpMsg, txID uint32, b []byte) []byte {
+	raw, err := udpwire.ScrapeHashes(pkt)
+	if err != nil {
+		return w.fail(ctx, b, txID, "scrape", errUDPBadScrape)
+	}
+	hs := w.hashes[:0]
+	for ; len(raw) > 0; raw = raw[20:] {
+		hs = append(hs, metainfo.Hash(raw[:20]))
+	}
+	counts, err := w.s.Scrape(ctx, m.addr.Addr(), hs, w.counts[:0])
+	if err != nil {
+		return w.fail(ctx, b, txID, "scrape", err)
+	}
+	w.hashes, w.counts = hs, counts
+	b = udpwire.AppendReplyHeader(b, udpwire.ActionScrape, txID)
+	for _, c := range counts {
+		b = udpwire.AppendScrapeCounts(b, udpCounts(c))
+	}
 	return b
 }

@@ -75,7 +75,8 @@ func udpMix(m *connIDMinter, now time.Time, n int) ([][]byte, []netip.AddrPort) 
 // nothing per packet once the swarms exist.
 func BenchmarkUDPLoop(b *testing.B) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s, err := New(Config{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }, Rand: rand.New(rand.NewPCG(1, 1))})
+	s, err := New(Config{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }, Rand: rand.New(rand.NewPCG(1, 1)),
+		RatePerIP: -1, NewSwarmsPerMinute: -1})
 	require.NoError(b, err)
 	u := s.udpInit()
 	pkts, from := udpMix(u.ids, now, 4096)

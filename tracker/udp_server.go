@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/tracker/udpwire"
 )
 
@@ -97,15 +97,17 @@ func (s *Server) ServeUDP(ctx context.Context, conns ...*net.UDPConn) error {
 // udpWorker is the loop of one socket, with all its buffers: after the first batches it
 // allocates nothing per packet.
 type udpWorker struct {
-	s     *Server
-	u     *udpShared
-	bc    batchConn
-	in    []udpMsg
-	out   []udpMsg
-	sc    connIDScratch
-	ann   udpwire.Announce
-	url   []byte
-	peers []Peer
+	s      *Server
+	u      *udpShared
+	bc     batchConn
+	in     []udpMsg
+	out    []udpMsg
+	sc     connIDScratch
+	ann    udpwire.Announce
+	url    []byte
+	peers  []Peer
+	hashes []metainfo.Hash
+	counts []Counts
 }
 
 func newUDPWorker(s *Server, u *udpShared, bc batchConn) *udpWorker {
@@ -113,6 +115,7 @@ func newUDPWorker(s *Server, u *udpShared, bc batchConn) *udpWorker {
 		s: s, u: u, bc: bc,
 		in: make([]udpMsg, udpBatchSize), out: make([]udpMsg, udpBatchSize),
 		url: make([]byte, 0, udpwire.MaxURLData), peers: make([]Peer, 0, maxNumWant),
+		hashes: make([]metainfo.Hash, 0, udpwire.MaxScrapeHashes), counts: make([]Counts, 0, udpwire.MaxScrapeHashes),
 	}
 	for i := range w.in {
 		w.in[i].buf = make([]byte, udpMaxPacket)
@@ -132,16 +135,16 @@ func (w *udpWorker) run(ctx context.Context) error {
 			w.s.log.Debug("udp read", "err", err)
 			continue
 		}
-		w.serveBatch(w.in[:k], w.s.cfg.Now())
+		w.serveBatch(ctx, w.in[:k], w.s.cfg.Now())
 	}
 }
 
 // serveBatch answers the datagrams of one read with one write.
-func (w *udpWorker) serveBatch(in []udpMsg, now time.Time) {
+func (w *udpWorker) serveBatch(ctx context.Context, in []udpMsg, now time.Time) {
 	n := 0
 	for i := range in {
 		o := &w.out[n]
-		b := w.handle(&in[i], o.buf[:0], now)
+		b := w.handle(ctx, &in[i], o.buf[:0], now)
 		if b == nil {
 			continue
 		}
@@ -160,7 +163,7 @@ func (w *udpWorker) serveBatch(in []udpMsg, now time.Time) {
 // for a request whose connection id is not valid for its source address: an attacker who
 // spoofs that address never sees the id, so the tracker cannot be made to send announce or
 // scrape replies (larger than the requests) to a victim.
-func (w *udpWorker) handle(m *udpMsg, b []byte, now time.Time) []byte {
+func (w *udpWorker) handle(ctx context.Context, m *udpMsg, b []byte, now time.Time) []byte {
 	pkt := m.buf[:m.n]
 	h, err := udpwire.ParseHeader(pkt)
 	if err != nil || !m.addr.IsValid() {
@@ -180,44 +183,22 @@ func (w *udpWorker) handle(m *udpMsg, b []byte, now time.Time) []byte {
 		return nil
 	}
 	if m.trunc {
-		return w.fail(b, h.TxID, errUDPTooLong)
+		return w.fail(ctx, b, h.TxID, "udp", errUDPTooLong)
 	}
 	switch h.Action {
 	case udpwire.ActionAnnounce:
-		return w.announce(pkt, m, h.TxID, b, now)
+		return w.announce(ctx, pkt, m, h.TxID, b)
 	case udpwire.ActionScrape:
-		return w.scrape(pkt, h.TxID, b)
+		return w.scrape(ctx, pkt, m, h.TxID, b)
 	}
-	return w.fail(b, h.TxID, errUDPUnknownAction)
+	return w.fail(ctx, b, h.TxID, "udp", errUDPUnknownAction)
 }
 
-// fail appends an error reply for a refused request and counts it like an HTTP failure.
-func (w *udpWorker) fail(b []byte, txID uint32, err error) []byte {
-	ce, ok := errors.AsType[*ClientError](err)
-	if !ok {
-		w.s.log.Error("udp request failed", "err", err)
-		w.s.metrics.failures("internal").Inc()
-		return udpwire.AppendError(b, txID, "internal tracker error")
-	}
-	w.s.metrics.failures(ce.kindOrDefault()).Inc()
-	if w.s.log.Enabled(context.Background(), slog.LevelDebug) {
-		w.s.log.Debug("udp request refused", "reason", ce.Reason)
-	}
-	return udpwire.AppendError(b, txID, ce.Reason)
-}
-
-func (w *udpWorker) scrape(pkt []byte, txID uint32, b []byte) []byte {
-	hs, err := udpwire.ScrapeHashes(pkt)
-	if err != nil {
-		return w.fail(b, txID, errUDPBadScrape)
-	}
-	b = udpwire.AppendReplyHeader(b, udpwire.ActionScrape, txID)
-	for ; len(hs) > 0; hs = hs[20:] {
-		c, _ := w.s.store.Scrape([20]byte(hs[:20]))
-		b = udpwire.AppendScrapeCounts(b, udpCounts(c))
-	}
-	w.s.metrics.scrapes.Inc()
-	return b
+// fail appends an error reply for a refused request, counted and logged like an HTTP
+// failure.
+func (w *udpWorker) fail(ctx context.Context, b []byte, txID uint32, op string, err error) []byte {
+	reason, _ := w.s.FailureReason(ctx, op, err)
+	return udpwire.AppendError(b, txID, reason)
 }
 
 func udpCounts(c Counts) udpwire.Counts {

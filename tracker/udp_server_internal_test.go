@@ -37,10 +37,15 @@ func newUDPHarness(t *testing.T, cfg Config) *udpHarness {
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Minute
 	}
+	if cfg.RatePerIP == 0 {
+		cfg.RatePerIP = -1
+	}
+	h := &udpHarness{t: t, now: udpT0}
+	cfg.Now = func() time.Time { return h.now }
 	s, err := New(cfg)
 	require.NoError(t, err)
-	u := s.udpInit()
-	return &udpHarness{t: t, s: s, w: newUDPWorker(s, u, nil), now: udpT0}
+	h.s, h.w = s, newUDPWorker(s, s.udpInit(), nil)
+	return h
 }
 
 // send hands one datagram from addr to the handler and returns the reply (nil: dropped).
@@ -48,7 +53,7 @@ func (h *udpHarness) send(addr netip.AddrPort, pkt []byte) []byte {
 	m := udpMsg{buf: make([]byte, udpMaxPacket), addr: addr}
 	m.n = copy(m.buf, pkt)
 	m.trunc = len(pkt) > udpMaxPacket
-	return h.w.handle(&m, nil, h.now)
+	return h.w.handle(h.t.Context(), &m, nil, h.now)
 }
 
 func (h *udpHarness) connect(addr netip.AddrPort) uint64 {

@@ -113,8 +113,8 @@ func TestUDPScrapeThousand(t *testing.T) {
 	for i := range hashes {
 		hashes[i] = trackertest.Hash(i + 1)
 		for j := range i % 3 {
-			_, _, err := srv.Store().Put(tracker.PutRequest{InfoHash: hashes[i], Peer: tracker.Peer{ID: trackertest.ID(j),
-				Addr: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(1000+j))}, Seeder: true, Now: clk.Now()}, nil)
+			_, err := srv.Store().Put(t.Context(), tracker.PutRequest{InfoHash: hashes[i],
+				Addr: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(1000+j)), Seeder: true, Now: clk.Now()}, nil)
 			require.NoError(t, err)
 		}
 	}
@@ -340,9 +340,7 @@ func TestUDPReusePort(t *testing.T) {
 		_, err := c.Announce(t.Context(), tracker.AnnounceRequest{InfoHash: trackertest.Hash(1), PeerID: trackertest.ID(i), Port: uint16(7000 + i)})
 		require.NoError(t, err)
 	}
-	c, ok := srv.Store().Scrape(trackertest.Hash(1))
-	require.True(t, ok)
-	assert.Equal(t, 16, c.Complete)
+	assert.Equal(t, 16, scrapeOne(t, srv, trackertest.Hash(1)).Complete)
 }
 
 // UDPLocalAddr picks the source address, which is where a UDP tracker lists the peer.
