@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/swarm-bt/swarm/tracker"
+	"github.com/swarm-bt/swarm/tracker/redisstore"
 )
 
 // trackerFlags are the options of `swarm tracker`.
@@ -29,6 +30,7 @@ type trackerFlags struct {
 	newSwarms        int
 	udp              string
 	udpSockets       int
+	store            string
 }
 
 func newTrackerCmd(a *app) *cobra.Command {
@@ -46,7 +48,8 @@ gracefully on SIGINT or SIGTERM.`,
   swarm tracker --listen :6969 --udp off
   swarm tracker --listen 127.0.0.1:6969 --udp 127.0.0.1:6970 --udp-sockets 2
   swarm tracker --listen :6969 --interval 10m --allow torrents/ --rate 2
-  swarm tracker --allow whitelist.txt --full-scrape --max-swarms 100000`,
+  swarm tracker --allow whitelist.txt --full-scrape --max-swarms 100000
+  swarm tracker --listen 10.0.0.2:6969 --store redis://10.0.0.9:6379/0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTracker(cmd, a, f) },
 	}
@@ -61,6 +64,7 @@ gracefully on SIGINT or SIGTERM.`,
 	fl.IntVar(&f.maxSwarms, "max-swarms", tracker.DefaultMaxSwarms, "cap on the number of swarms (0 = none)")
 	fl.Float64Var(&f.rate, "rate", float64(tracker.DefaultRatePerIP), "announces and scrapes per second allowed per IP address (0 = unlimited)")
 	fl.IntVar(&f.burst, "rate-burst", 0, "burst of the per-IP limit (default 2x rate, at least 1)")
+	fl.StringVar(&f.store, "store", "memory", "where swarms live: memory, redis://HOST:PORT/DB or redis-cluster://HOST:PORT,HOST:PORT,...")
 	fl.IntVar(&f.newSwarms, "new-swarms-per-minute", tracker.DefaultNewSwarmsPerMinute, "new swarms one IP address may start per minute (0 = unlimited)")
 	fl.StringVar(&f.udp, "udp", "", `UDP (BEP 15) address (default: the --listen address; "off" to disable)`)
 	fl.IntVar(&f.udpSockets, "udp-sockets", 1, "UDP sockets per address, sharing it with SO_REUSEPORT (Linux)")
@@ -89,6 +93,17 @@ func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
 		}
 		cfg.Allow = list.Contains
 		a.logger.Info("allow list loaded", "path", f.allow, "torrents", len(list))
+	}
+	if f.store != "memory" {
+		st, err := redisstore.New(redisstore.Config{
+			URL: f.store, PeerTTL: 2 * f.interval, MaxPeersPerSwarm: f.maxPeersPerSwarm,
+			MaxSwarms: f.maxSwarms, Logger: a.logger.With("store", "redis"),
+		})
+		if err != nil {
+			return fmt.Errorf("tracker: --store: %w", err)
+		}
+		defer st.Close()
+		cfg.Store = st
 	}
 	srv, err := tracker.New(cfg)
 	if err != nil {
