@@ -20,6 +20,10 @@ type fileSpan struct {
 	offset int64
 	length int64
 	size   atomic.Int64 // bytes on disk: stat at open, grown by our writes
+	// onDisk: the file exists (found at open, or made by the first write to it). A missing
+	// file is made only when a block arrives for it, so that an interrupted download leaves
+	// no empty files (nor folders) behind; until then it reads as zeros.
+	onDisk atomic.Bool
 }
 
 // files is the Storage of a payload under a download folder.
@@ -34,14 +38,15 @@ type files struct {
 	dirsSynced atomic.Bool
 }
 
-// OpenFiles opens (creating folders and files as needed, 0-byte files included) the payload of
-// info under dir, i.e. dir/<name> for a single file or dir/<name>/<path...> for many. It never
-// touches a path outside dir: all access goes through an os.Root on dir, so ".." components,
-// absolute paths and symlinks already in the folder that point outside it are refused. Files
-// are opened read-write and created if missing, never truncated (resume keeps what is there)
-// and not preallocated (they grow sparsely as blocks arrive). Existing files that cannot be
-// opened for writing (permissions, read-only mount) are opened read-only, for seeding; writes
-// to them fail. At most MaxOpenFiles handles stay open at once.
+// OpenFiles opens the payload of info under dir, i.e. dir/<name> for a single file or
+// dir/<name>/<path...> for many. It never touches a path outside dir: all access goes through
+// an os.Root on dir, so ".." components, absolute paths and symlinks already in the folder
+// that point outside it are refused. Files are opened read-write, never truncated (resume
+// keeps what is there) and not preallocated (they grow sparsely as blocks arrive). A missing
+// file is created, with its folders, when the first block is written to it (0-byte files at
+// once), so an interrupted download leaves no empty files; it reads as zeros until then.
+// Existing files that cannot be opened for writing (permissions, read-only mount) are opened
+// read-only, for seeding; writes to them fail. At most MaxOpenFiles handles stay open at once.
 func OpenFiles(info *metainfo.Info, dir string) (Storage, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
@@ -57,11 +62,24 @@ func OpenFiles(info *metainfo.Info, dir string) (Storage, error) {
 	}
 	s.handles = newHandleCache(MaxOpenFiles, s.openSpan)
 	for _, sp := range s.spans {
-		if err := s.create(sp); err != nil {
+		if err := s.open(sp); err != nil {
 			return nil, errors.Join(fmt.Errorf("open storage: %w", err), root.Close())
 		}
 	}
 	return s, nil
+}
+
+// open records the size of an existing file and checks it is a regular file. A missing file
+// waits for its first write (see onDisk), except a 0-byte one, which no write will make.
+func (s *files) open(sp *fileSpan) error {
+	_, err := s.root.Stat(sp.path)
+	if errors.Is(err, fs.ErrNotExist) && sp.length > 0 {
+		return nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err // escapes the folder, or a file where a folder should be
+	}
+	return s.create(sp)
 }
 
 // create makes the file's folders and the file itself, and records its size on disk.
@@ -82,7 +100,8 @@ func (s *files) create(sp *fileSpan) error {
 	if err != nil {
 		return errors.Join(err, f.Close())
 	}
-	sp.size.Store(fi.Size())
+	growTo(&sp.size, fi.Size()) // not Store: a write racing with this one may have grown it
+	sp.onDisk.Store(true)
 	return f.Close()
 }
 
@@ -149,8 +168,13 @@ func (s *files) ReadAt(p []byte, off int64) (int, error) {
 	return n, eofIf(n < len(p))
 }
 
-// readPart reads from one file; bytes past the file's current end read as zeros.
+// readPart reads from one file; bytes past the file's current end (or of a file not made
+// yet) read as zeros.
 func (s *files) readPart(idx int, part []byte, fileOff int64) error {
+	if !s.spans[idx].onDisk.Load() {
+		clear(part)
+		return nil
+	}
 	h, err := s.handles.acquire(idx)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", s.path(idx), err)
@@ -179,6 +203,11 @@ func (s *files) WriteAt(p []byte, off int64) (int, error) {
 
 func (s *files) writePart(idx int, part []byte, fileOff int64) error {
 	sp := s.spans[idx]
+	if !sp.onDisk.Load() {
+		if err := s.create(sp); err != nil {
+			return s.writeError(idx, err)
+		}
+	}
 	h, err := s.handles.acquire(idx)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", s.path(idx), err)
@@ -264,12 +293,18 @@ func (s *files) Sync() error {
 			dirs[d] = true
 		}
 	}
+	all := true
 	for d := range dirs {
-		if err := s.syncDir(d); err != nil {
+		err := s.syncDir(d)
+		if errors.Is(err, fs.ErrNotExist) { // no file under it was written yet
+			all = false
+			continue
+		}
+		if err != nil {
 			return fmt.Errorf("sync storage: folder %s: %w", filepath.Join(s.dir, d), err)
 		}
 	}
-	s.dirsSynced.Store(true)
+	s.dirsSynced.Store(all)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -55,8 +56,12 @@ func testLayout(t *testing.T, lengths []int64) {
 	info := multiInfo("multi", 128, data, paths, lengths)
 	st, err := OpenFiles(info, dir)
 	require.NoError(t, err)
-	for _, p := range paths { // every file exists at once, 0-byte ones included
+	for i, p := range paths { // 0-byte files exist at once; the others when written to
 		fi, err := os.Stat(filepath.Join(append([]string{dir, "multi"}, p...)...))
+		if lengths[i] > 0 {
+			assert.ErrorIs(t, err, fs.ErrNotExist, "%v made before its first block", p)
+			continue
+		}
 		require.NoError(t, err)
 		assert.Equal(t, int64(0), fi.Size())
 	}
@@ -250,4 +255,41 @@ func TestSyncNestedFolders(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(dir, "n", "a", "b", "x"))
 	require.NoError(t, err)
 	assert.Equal(t, data[:100], got)
+}
+
+// TestMissingFilesMadeOnFirstWrite: opening a payload that is not on disk makes nothing but
+// its 0-byte files; a missing file reads as zeros and is made, with its folders, by the first
+// write to it; the others stay absent (regression: an interrupted download left 0-byte files).
+func TestMissingFilesMadeOnFirstWrite(t *testing.T) {
+	dir := t.TempDir()
+	data := payload(5, 300)
+	info := multiInfo("lazy", 64, data, [][]string{{"a", "x"}, {"b", "y"}, {"empty"}, {"c"}}, []int64{100, 100, 0, 100})
+	st, err := OpenFiles(info, dir)
+	require.NoError(t, err)
+	exists := func(p ...string) bool {
+		_, err := os.Stat(filepath.Join(append([]string{dir, "lazy"}, p...)...))
+		return err == nil
+	}
+	assert.True(t, exists("empty"), "a 0-byte file is content: made at once")
+	assert.False(t, exists("a"), "no folder before a file in it is written")
+	assert.False(t, exists("c"))
+	got := make([]byte, 300)
+	_, err = st.ReadAt(got, 0)
+	require.NoError(t, err)
+	assert.Equal(t, make([]byte, 300), got, "missing files read as zeros")
+
+	_, err = st.WriteAt(data[150:160], 150) // inside b/y
+	require.NoError(t, err)
+	assert.True(t, exists("b", "y"))
+	assert.False(t, exists("a"))
+	assert.False(t, exists("c"))
+	require.NoError(t, st.(Syncer).Sync(), "sync skips the folders not made yet")
+	require.NoError(t, st.Close())
+
+	st, err = OpenFiles(info, dir)
+	require.NoError(t, err)
+	defer st.Close()
+	assert.True(t, st.(Presence).Present(100, 60), "b/y is found again, as long as written")
+	assert.False(t, st.(Presence).Present(0, 10))
+	assert.False(t, exists("a"))
 }
