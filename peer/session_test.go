@@ -18,6 +18,7 @@ import (
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/peertest"
+	"github.com/swarm-bt/swarm/peer/storage"
 	"github.com/swarm-bt/swarm/peer/wire"
 )
 
@@ -62,8 +63,13 @@ func seedIn(t *testing.T, s *testSession, tor *peertest.Torrent, configure func(
 	}
 	sw, err := s.Add(cfg)
 	require.NoError(t, err)
+	seedStorages[sw] = st
 	return sw
 }
+
+// seedStorages remembers the storage seedIn gave each swarm (tests run one at a time in
+// this package, so a plain map is enough).
+var seedStorages = map[*peer.Swarm]storage.Storage{}
 
 // leechFrom starts a standalone leecher of tor that dials addr.
 func leechFrom(t *testing.T, nw *peertest.Network, tor *peertest.Torrent, addr netip.AddrPort, fs ...func(*peer.Config)) *peertest.Node {

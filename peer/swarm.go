@@ -177,6 +177,7 @@ func New(cfg Config) (*Swarm, error) {
 	s.seeding = s.dl.pk.Done()
 	if s.seeding {
 		close(completed)
+		s.ann.completedSent = true
 	}
 	st := s.stats() // what Stats gives before Run starts
 	s.final.Store(&st)
@@ -340,6 +341,17 @@ func (s *Swarm) do(f func()) bool {
 	case <-s.exited:
 		return false
 	}
+}
+
+// call runs f on the loop and waits for it; it reports false if the loop has returned or
+// never runs.
+func (s *Swarm) call(f func()) bool {
+	done := make(chan struct{})
+	if !s.do(func() { f(); close(done) }) {
+		return false
+	}
+	<-done // the loop runs a command as soon as it takes it
+	return true
 }
 
 // LogValue shows the settings worth logging (no storage, listener or limiter internals).

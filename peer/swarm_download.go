@@ -33,6 +33,9 @@ type download struct {
 	wasted    int64 // piece payload received but not used
 	verified  int   // pieces verified by this session
 	failed    int   // pieces that failed their hash
+	// lost are pieces a recheck found damaged after we had announced them: requests for
+	// them are ignored, not violations (zero-length until a recheck loses one).
+	lost bitfield.Bitfield
 }
 
 func newDownload(info *metainfo.Info, have bitfield.Bitfield, rng *rand.Rand) download {
@@ -143,9 +146,15 @@ func (s *Swarm) onDiskDone(e diskDoneEvent) {
 func (s *Swarm) onVerified(i int, ok bool, sums [][20]byte) {
 	senders := s.dl.senders[i]
 	delete(s.dl.senders, i)
+	if s.dl.have.Has(i) {
+		return // a recheck found it whole meanwhile
+	}
 	if !ok {
 		s.pieceFailed(i, senders, sums)
 		return
+	}
+	if s.dl.lost.Len() > 0 {
+		s.dl.lost.Clear(i)
 	}
 	s.suspectVerified(i, sums)
 	s.dl.have.Set(i)
@@ -191,7 +200,10 @@ func (s *Swarm) becomeSeed() {
 	s.chk.dirty = true
 	close(*s.completed.Load())
 	s.log.Info("download complete", "pieces", s.dl.have.Len())
-	s.ann.queue = append(s.ann.queue, EventCompleted)
+	if !s.ann.completedSent { // once: completing again after a recheck is no new download
+		s.ann.completedSent = true
+		s.ann.queue = append(s.ann.queue, EventCompleted)
+	}
 	for _, p := range s.peers.byID {
 		s.updateInterest(p)
 		if p.has.Full() {

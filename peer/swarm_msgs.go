@@ -146,6 +146,9 @@ func (s *Swarm) laterBitfield(p *peer, bf bitfield.Bitfield) error {
 // peer are dropped silently: they may have crossed our choke.
 func (s *Swarm) onRequest(p *peer, m wire.Message) error {
 	i := int(m.Index)
+	if i < s.dl.lost.Len() && s.dl.lost.Has(i) && !s.dl.have.Has(i) {
+		return nil // we announced it, then a recheck found it damaged
+	}
 	if i >= s.cfg.Info.NumPieces() || !s.dl.have.Has(i) {
 		return violation("request for piece %d that we do not have", i)
 	}

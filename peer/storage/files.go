@@ -275,6 +275,23 @@ func (s *files) Present(off, n int64) bool {
 	return true
 }
 
+// Refresh implements Refresher.
+func (s *files) Refresh() error {
+	s.handles.invalidate()
+	for _, sp := range s.spans {
+		fi, err := s.root.Stat(sp.path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			sp.size.Store(0) // reopened, empty, at the next access
+		case err != nil:
+			return fmt.Errorf("refresh storage: %w", err)
+		default:
+			sp.size.Store(fi.Size())
+		}
+	}
+	return nil
+}
+
 // Sync makes every file written since the last Sync durable (fsync). Close does not sync:
 // like libtorrent, Transmission and aria2, the engine leaves write-back to the system, since
 // an fsync of a whole download at exit costs seconds, and a resume check finds any piece a

@@ -28,6 +28,7 @@ type handle struct {
 	idx   int
 	refs  int
 	dirty bool // written since opened or last synced
+	stale bool // dropped by invalidate while in use: closed at its last release
 	el    *list.Element
 }
 
@@ -78,8 +79,42 @@ func (c *handleCache) release(h *handle, wrote bool) {
 	defer c.mu.Unlock()
 	h.refs--
 	h.dirty = h.dirty || wrote
+	if h.stale {
+		if h.refs == 0 {
+			c.closeStale(h)
+		}
+		return
+	}
 	if !c.closed {
 		c.evict()
+	}
+}
+
+// invalidate drops every handle, so that the next access opens the file afresh: unused
+// handles close now, handles in use at their last release. Dirty files stay due for syncAll.
+func (c *handleCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	for idx, h := range c.byIdx {
+		delete(c.byIdx, idx)
+		c.lru.Remove(h.el)
+		h.stale = true
+		if h.refs == 0 {
+			c.closeStale(h)
+		}
+	}
+}
+
+// closeStale closes a dropped handle; c.mu is held.
+func (c *handleCache) closeStale(h *handle) {
+	if h.dirty && c.unsynced != nil {
+		c.unsynced[h.idx] = true
+	}
+	if err := h.f.Close(); err != nil && c.evictErr == nil {
+		c.evictErr = err
 	}
 }
 

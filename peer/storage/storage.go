@@ -38,6 +38,14 @@ type Syncer interface {
 	Sync() error
 }
 
+// Refresher is implemented by a Storage that keeps files open: Refresh closes them (those in
+// use when their read or write ends) and reads the files' sizes again, so that later reads
+// see files replaced, truncated or deleted since they were opened. A recheck of a running
+// torrent calls it first. Safe for concurrent use with reads and writes.
+type Refresher interface {
+	Refresh() error
+}
+
 // Sentinel errors; match with errors.Is.
 var (
 	// ErrDiskFull is matched by write errors caused by a full disk (ENOSPC) or an exhausted
