@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,4 +36,23 @@ func TestWriterIgnoresDuplicateRequests(t *testing.T) {
 	assert.Empty(t, w.serve)
 	accept(req(wire.BlockSize))
 	assert.Equal(t, []outMsg{req(wire.BlockSize)}, w.serve, "a choke forgets the queue")
+}
+
+// TestWriterDropsRequestsBeyondCap: a peer with more requests outstanding than the cap (as
+// Transmission keeps at full speed when told no reqq) is not a violation: the excess is
+// dropped, the connection kept, and what was queued is served in order.
+func TestWriterDropsRequestsBeyondCap(t *testing.T) {
+	w := &writer{queued: map[blockKey]struct{}{}, log: slog.New(slog.DiscardHandler)}
+	req := func(i int) outMsg {
+		return outMsg{kind: outServe, index: uint32(i / 16), begin: uint32(i%16) * wire.BlockSize, length: wire.BlockSize}
+	}
+	for i := range maxServeQueue + 100 {
+		require.NoError(t, w.accept(req(i)), "request %d", i)
+	}
+	assert.Len(t, w.serve, maxServeQueue)
+	assert.Equal(t, 100, w.dropped)
+	assert.Equal(t, req(0), w.pop())
+	require.NoError(t, w.accept(req(maxServeQueue+100)))
+	assert.Len(t, w.serve, maxServeQueue, "room again once one is served")
+	assert.Equal(t, req(maxServeQueue+100), w.serve[len(w.serve)-1])
 }
