@@ -43,7 +43,7 @@ type writer struct {
 	serve []outMsg // requests to serve, in order
 	// queued holds the requests in serve: a copy of a request already queued is ignored (as
 	// libtorrent does), so repeating one request cannot multiply what we upload.
-	queued map[blockKey]struct{}
+	queued  map[blockKey]struct{}
 	cur     outMsg // the request being served, while waiting for the limiter
 	curOK   bool   // cur is still wanted (not cancelled, not choked)
 	dropped int    // requests dropped by overflow
