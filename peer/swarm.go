@@ -177,7 +177,7 @@ func New(cfg Config) (*Swarm, error) {
 	s.seeding = s.dl.pk.Done()
 	if s.seeding {
 		close(completed)
-		s.ann.completedSent = true
+		s.ann.completedQueued = true
 	}
 	st := s.stats() // what Stats gives before Run starts
 	s.final.Store(&st)

@@ -17,8 +17,8 @@ type announceState struct {
 	last        time.Time     // when the last announce returned
 	fails       int           // failed announces in a row
 	lastErr     string        // error of the last announce, "" when it worked
-	// completedSent: completed was queued once, or we started complete (never sent then).
-	completedSent bool
+	// completedQueued: completed was queued once, or we started complete (never sent then).
+	completedQueued bool
 	// seeders, leechers and peers (how many it returned) are from the last good reply.
 	seeders, leechers, peers int
 	// completedSent is set by the announce goroutine when the peer source accepted the

@@ -200,8 +200,8 @@ func (s *Swarm) becomeSeed() {
 	s.chk.dirty = true
 	close(*s.completed.Load())
 	s.log.Info("download complete", "pieces", s.dl.have.Len())
-	if !s.ann.completedSent { // once: completing again after a recheck is no new download
-		s.ann.completedSent = true
+	if !s.ann.completedQueued { // once: completing again after a recheck is no new download
+		s.ann.completedQueued = true
 		s.ann.queue = append(s.ann.queue, EventCompleted)
 	}
 	for _, p := range s.peers.byID {

@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
+	"github.com/swarm-bt/swarm/peer/bitfield"
 	"github.com/swarm-bt/swarm/peer/storage"
 	"github.com/swarm-bt/swarm/tracker"
 )
@@ -59,11 +61,13 @@ source. Nothing leaves the machine; everything is removed afterwards unless --ke
 	return cmd
 }
 
-// demoNode is one peer of the demo swarm.
+// demoNode is one peer of the demo swarm: a session of its own (its port and peer ID) with
+// the one torrent.
 type demoNode struct {
 	name string
 	dir  string
 	st   storage.Storage
+	sess *peer.Session
 	sw   *peer.Swarm
 	// Totals at the previous draw: the table shows rates over the last draw interval, since
 	// the engine's own rates (a window of whole seconds) lag a transfer that lasts a second.
@@ -176,37 +180,49 @@ func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, 
 		if err != nil {
 			return nodes, fmt.Errorf("%s: check: %w", n.name, err)
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nodes, fmt.Errorf("%s: listen: %w", n.name, err)
-		}
-		cfg := peer.Config{
-			Info: &mi.Info, InfoHash: mi.InfoHash, Storage: st, Have: have, Listener: ln,
-			Logger:    a.logger.With("node", n.name),
-			Announcer: nil,
-		}
-		if i == 0 {
-			cfg.UploadLimiter = limiterOrNil(up)
-		}
-		if cfg.Announcer, err = newTrackerAnnouncer(mi.Trackers(), "127.0.0.1", a.logger); err != nil {
+		if err := n.join(a, mi, have, up, i == 0); err != nil {
 			return nodes, err
-		}
-		if n.sw, err = peer.New(cfg); err != nil {
-			ln.Close()
-			return nodes, fmt.Errorf("%s: %w", n.name, err)
 		}
 	}
 	return nodes, nil
+}
+
+// join makes the node's session, listening on loopback, and adds the torrent to it; only the
+// seeder has an upload limit.
+func (n *demoNode) join(a *app, mi *metainfo.MetaInfo, have bitfield.Bitfield, up int64, seeder bool) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("%s: listen: %w", n.name, err)
+	}
+	logger := a.logger.With("node", n.name)
+	sc := peer.SessionConfig{Listener: ln, Logger: logger}
+	if seeder {
+		sc.UploadLimit = rate.Limit(up)
+	}
+	if n.sess, err = peer.NewSession(sc); err != nil {
+		ln.Close()
+		return fmt.Errorf("%s: %w", n.name, err)
+	}
+	ann, err := newTrackerAnnouncer(mi.Trackers(), "127.0.0.1", a.logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	cfg := peer.Config{Info: &mi.Info, InfoHash: mi.InfoHash, Storage: n.st, Have: have, Logger: logger, Announcer: ann}
+	if n.sw, err = n.sess.Add(cfg); err != nil {
+		ln.Close()
+		return fmt.Errorf("%s: %w", n.name, err)
+	}
+	return nil
 }
 
 // runDemoSwarm runs every node until all leechers complete, redrawing the progress table.
 func runDemoSwarm(ctx context.Context, a *app, mi *metainfo.MetaInfo, nodes []*demoNode) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make([]error, len(nodes))
 	var wg sync.WaitGroup
-	for i, n := range nodes {
-		wg.Go(func() { errs[i] = n.sw.Run(runCtx) })
+	for _, n := range nodes {
+		wg.Go(func() { _ = n.sess.Run(runCtx) })
 	}
 	table := &demoTable{a: a, live: isTerminal(a.stdout)}
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -223,9 +239,9 @@ func runDemoSwarm(ctx context.Context, a *app, mi *metainfo.MetaInfo, nodes []*d
 	}
 	cancel()
 	wg.Wait()
-	for i, e := range errs {
-		if e != nil && !errors.Is(e, context.Canceled) {
-			err = errors.Join(err, fmt.Errorf("%s: %w", nodes[i].name, e))
+	for _, n := range nodes {
+		if e := n.sw.Err(); e != nil {
+			err = errors.Join(err, fmt.Errorf("%s: %w", n.name, e))
 		}
 	}
 	return err

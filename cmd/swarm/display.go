@@ -94,7 +94,7 @@ func (d *sessionDisplay) update(st peer.Stats) {
 	fmt.Fprintf(d.a.stderr, "%s: %5.1f%% %s\n", d.mi.Info.Name, percent(done, d.mi.Info.TotalLength()), line)
 }
 
-// clear removes the live bar, for a swarm stopped by a recheck.
+// clear removes the live bar.
 func (d *sessionDisplay) clear() {
 	if d.bar != nil {
 		_ = d.bar.Clear()
@@ -103,14 +103,55 @@ func (d *sessionDisplay) clear() {
 
 func (d *sessionDisplay) finish(st peer.Stats) {
 	d.clear()
-	done := d.mi.Info.TotalLength() - st.Left
+	finishLine(d.a, d.mi, st)
+}
+
+// finishLine is a torrent's summary at exit.
+func finishLine(a *app, mi *metainfo.MetaInfo, st peer.Stats) {
+	done := mi.Info.TotalLength() - st.Left
 	state := "incomplete"
 	if st.Left == 0 {
 		state = "complete"
 	}
-	fmt.Fprintf(d.a.stdout, "%s: %s, %d/%d pieces (%.1f%%), downloaded %s, uploaded %s\n",
-		d.mi.Info.Name, state, st.Have, st.NumPieces, percent(done, d.mi.Info.TotalLength()),
+	fmt.Fprintf(a.stdout, "%s: %s, %d/%d pieces (%.1f%%), downloaded %s, uploaded %s\n",
+		mi.Info.Name, state, st.Have, st.NumPieces, percent(done, mi.Info.TotalLength()),
 		humanBytes(st.Downloaded), humanBytes(st.Uploaded))
+}
+
+// multiDisplay sums up many torrents in one plain line every few seconds.
+type multiDisplay struct {
+	a     *app
+	quiet bool
+	last  time.Time
+}
+
+func (d *multiDisplay) update(ts []*session) {
+	if d.quiet || time.Since(d.last) < 5*time.Second {
+		return
+	}
+	d.last = time.Now()
+	var running, complete, peers int
+	var down, up float64
+	for _, t := range ts {
+		if t.stopped {
+			complete += b2n(t.final.Left == 0)
+			continue
+		}
+		st := t.sw.Stats()
+		running++
+		complete += b2n(st.Left == 0)
+		peers += len(st.Peers)
+		down, up = down+st.DownRate, up+st.UpRate
+	}
+	fmt.Fprintf(d.a.stderr, "%d torrents, %d running, %d complete: down %s/s up %s/s peers %d\n",
+		len(ts), running, complete, humanBytes(int64(down)), humanBytes(int64(up)), peers)
+}
+
+func b2n(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // statusLine is the live one-line summary; now dates the tracker's next retry.
@@ -193,23 +234,28 @@ func newTrackerStats(mi *metainfo.MetaInfo, tr peer.TrackerStats) *trackerStats 
 	}
 }
 
-func (s *session) writeStats(st peer.Stats) error {
-	if s.flags.statsFile == "" {
+// writeStats writes the --stats JSON summary of every torrent (nothing when path is "").
+func writeStats(path string, ts []*session) error {
+	if path == "" {
 		return nil
 	}
 	out := struct {
 		Torrents []sessionStats `json:"torrents"`
-	}{[]sessionStats{{
-		Name: s.mi.Info.Name, InfoHash: s.mi.InfoHash.String(), Size: s.mi.Info.TotalLength(),
-		Complete: st.Left == 0, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
-		Pieces: st.NumPieces, Have: st.Have, Seconds: time.Since(s.start).Seconds(),
-		Tracker: newTrackerStats(s.mi, st.Tracker),
-	}}}
+	}{Torrents: []sessionStats{}}
+	for _, t := range ts {
+		st := t.final
+		out.Torrents = append(out.Torrents, sessionStats{
+			Name: t.mi.Info.Name, InfoHash: t.mi.InfoHash.String(), Size: t.mi.Info.TotalLength(),
+			Complete: st.Left == 0, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
+			Pieces: st.NumPieces, Have: st.Have, Seconds: time.Since(t.start).Seconds(),
+			Tracker: newTrackerStats(t.mi, st.Tracker),
+		})
+	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode stats: %w", err)
 	}
-	if err := os.WriteFile(s.flags.statsFile, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write stats: %w", err)
 	}
 	return nil

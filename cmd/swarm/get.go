@@ -18,9 +18,9 @@ Exit status: 0 complete, 3 stopped before completion, 1 on error.`,
 		Example: `  swarm get ubuntu.iso.torrent -d ~/Downloads
   swarm get big.torrent --down-rate 2MB/s --seed-ratio 1.5
   swarm get show.torrent --on-complete 'notify-send "$SWARM_NAME done"'`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSession(cmd.Context(), a, args[0], f)
+			return runSessions(cmd.Context(), a, args, f)
 		},
 	}
 	f.register(cmd)

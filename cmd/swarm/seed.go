@@ -18,9 +18,9 @@ damaged pieces are no longer offered and are downloaded again from the swarm. Th
 stays the same. --recheck-every does the same periodically.`,
 		Example: `  swarm seed album.torrent -d ~/Music
   swarm seed big.torrent --up-rate 1MiB/s --port 51413`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSession(cmd.Context(), a, args[0], f)
+			return runSessions(cmd.Context(), a, args, f)
 		},
 	}
 	f.register(cmd)

@@ -8,10 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -67,28 +65,29 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.recheckEvery, "recheck-every", 0, "re-check the content on disk this often, like SIGHUP does (0 = off)")
 }
 
-// session is one torrent being downloaded or seeded by the CLI.
+// session is one torrent being downloaded or seeded by the CLI, in the process's one
+// peer.Session (one port for all of them).
 type session struct {
-	a     *app
-	flags *sessionFlags
-	mi    *metainfo.MetaInfo
-	st    storage.Storage
-	sw    *peer.Swarm
-	start time.Time
+	a       *app
+	flags   *sessionFlags
+	mi      *metainfo.MetaInfo
+	st      storage.Storage
+	have    bitfield.Bitfield // verified at start
+	sw      *peer.Swarm
+	display *sessionDisplay
+	start   time.Time
 	// completedAt is when the download first reached 100% (zero until then).
 	completedAt time.Time
-	// before adds up the traffic of the swarms that a recheck replaced.
-	before peer.Stats
-	// recheck delivers the user's requests to re-check the content (nil = never).
-	rechecks <-chan os.Signal
+	rechecking  bool       // a recheck is running
+	stopped     bool       // out of the session: its seed limits are reached, or it failed
+	final       peer.Stats // the swarm's last stats, once stopped
+	err         error      // what its swarm stopped with, if not cleanly
 }
 
-// errRecheck tells run that the user asked for a recheck: the swarm was stopped for it.
-var errRecheck = errors.New("swarm: recheck requested")
-
-// runSession loads the torrent, checks what is on disk, and runs the swarm until it is done
-// (get without --seed), the seed limits are reached, or ctx is cancelled.
-func runSession(ctx context.Context, a *app, torrentPath string, f *sessionFlags) error {
+// runSessions loads the torrents, checks what is on disk, and runs them all behind one port
+// until each is done (get: complete, unless --seed and the seed limits keep it) or ctx is
+// cancelled.
+func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (err error) {
 	up, err := parseRate(f.upRate)
 	if err != nil {
 		return fmt.Errorf("--up-rate: %w", err)
@@ -101,185 +100,92 @@ func runSession(ctx context.Context, a *app, torrentPath string, f *sessionFlags
 	if err != nil {
 		return err
 	}
-	mi, err := metainfo.Load(torrentPath)
+	ts, err := openSessions(a, paths, f)
+	defer func() { err = errors.Join(err, closeSessions(ts)) }()
 	if err != nil {
 		return err
 	}
-	st, err := storage.OpenFiles(&mi.Info, f.dir)
+	for _, t := range ts {
+		if t.have, err = t.check(ctx); err != nil {
+			return err
+		}
+	}
+	ln, err := f.listen(a)
 	if err != nil {
-		return fmt.Errorf("open content in %s: %w", f.dir, err)
+		return err
 	}
-	s := &session{a: a, flags: f, mi: mi, st: st, start: time.Now()}
-	if a.recheck != nil {
-		s.rechecks = a.recheck()
+	ps, err := peer.NewSession(peer.SessionConfig{
+		Listener: ln, UploadLimit: rate.Limit(up), DownloadLimit: rate.Limit(down),
+		Dialer: dialer(f.bind), Logger: a.logger,
+	})
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	err = s.run(ctx, up, down, extra)
-	if s.st != nil {
-		if serr := s.sync(); serr != nil && err == nil {
-			err = serr
-		}
-		if cerr := s.st.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close content: %w", cerr)
-		}
+	r := &runner{a: a, f: f, ps: ps, ts: ts}
+	if err := r.add(); err != nil {
+		ln.Close()
+		return err
 	}
-	return err
+	for _, t := range ts {
+		t.sw.AddPeers(extra...)
+	}
+	return r.run(ctx)
 }
 
-// run checks the content and runs swarms on it: one, or a new one after each recheck.
-func (s *session) run(ctx context.Context, up, down int64, extra []netip.AddrPort) error {
-	have, err := s.check(ctx)
-	if err != nil {
-		return err
+// openSessions loads every torrent and opens its content; the same torrent twice is an
+// error (one swarm per info-hash).
+func openSessions(a *app, paths []string, f *sessionFlags) ([]*session, error) {
+	var ts []*session
+	seen := map[metainfo.Hash]string{}
+	for _, path := range paths {
+		mi, err := metainfo.Load(path)
+		if err != nil {
+			return ts, err
+		}
+		if other, dup := seen[mi.InfoHash]; dup {
+			return ts, fmt.Errorf("%s: the same torrent as %s", path, other)
+		}
+		seen[mi.InfoHash] = path
+		st, err := storage.OpenFiles(&mi.Info, f.dir)
+		if err != nil {
+			return ts, fmt.Errorf("open content in %s: %w", f.dir, err)
+		}
+		ts = append(ts, &session{a: a, flags: f, mi: mi, st: st, start: time.Now()})
 	}
-	ln, err := s.listen()
-	if err != nil {
-		return err
+	return ts, nil
+}
+
+// closeSessions makes what was written durable if --fsync asks, and closes the content.
+func closeSessions(ts []*session) error {
+	var errs []error
+	for _, t := range ts {
+		errs = append(errs, t.sync())
+		if err := t.st.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close content: %w", err))
+		}
 	}
+	return errors.Join(errs...)
+}
+
+// swarmConfig is the engine's config of the torrent, with its tracker announcer.
+func (s *session) swarmConfig() (peer.Config, error) {
 	cfg := peer.Config{
-		Info:            &s.mi.Info,
-		InfoHash:        s.mi.InfoHash,
-		MaxPeers:        s.flags.maxPeers,
-		UploadLimiter:   limiterOrNil(up),
-		DownloadLimiter: limiterOrNil(down),
-		Logger:          s.a.logger,
-		Dialer:          s.dialer(),
+		Info: &s.mi.Info, InfoHash: s.mi.InfoHash, Storage: s.st, Have: s.have,
+		MaxPeers: s.flags.maxPeers, Logger: s.a.logger,
 	}
 	if trackers := s.mi.Trackers(); len(trackers) > 0 {
-		cfg.Announcer, err = newTrackerAnnouncer(trackers, s.flags.bind, s.a.logger)
+		ann, err := newTrackerAnnouncer(trackers, s.flags.bind, s.a.logger)
 		if err != nil {
-			ln.Close()
-			return err
+			return cfg, err
 		}
+		cfg.Announcer = ann
 	}
-	for {
-		cfg.Storage, cfg.Have, cfg.Listener = s.st, have, ln
-		err := s.runSwarm(ctx, cfg, extra)
-		ln.Close() // Run closed it already, unless New failed
-		if !errors.Is(err, errRecheck) {
-			return err
-		}
-		if ln, have, err = s.recheck(ctx, ln); err != nil {
-			return err
-		}
-	}
-}
-
-func (s *session) runSwarm(ctx context.Context, cfg peer.Config, extra []netip.AddrPort) error {
-	sw, err := peer.New(cfg)
-	if err != nil {
-		return err
-	}
-	s.sw = sw
-	return s.supervise(ctx, extra)
-}
-
-// recheck reopens the content (file sizes are read at open), checks it again and listens
-// again on the port the stopped swarm had, so that peers and the tracker still find us.
-func (s *session) recheck(ctx context.Context, old net.Listener) (net.Listener, bitfield.Bitfield, error) {
-	s.before = s.totals(s.sw.Stats())
-	// The new storage will not know what this one wrote: sync it now if --fsync asks.
-	err := errors.Join(s.sync(), s.st.Close())
-	s.st = nil
-	if err != nil {
-		return nil, bitfield.Bitfield{}, fmt.Errorf("recheck: close content: %w", err)
-	}
-	if s.st, err = storage.OpenFiles(&s.mi.Info, s.flags.dir); err != nil {
-		return nil, bitfield.Bitfield{}, fmt.Errorf("recheck: open content in %s: %w", s.flags.dir, err)
-	}
-	have, err := s.check(ctx)
-	if err != nil {
-		return nil, bitfield.Bitfield{}, err
-	}
-	n := s.mi.Info.NumPieces()
-	fmt.Fprintf(s.a.stdout, "recheck: %d of %d pieces good; %d will be downloaded again\n", have.Count(), n, n-have.Count())
-	port := 0
-	if a, ok := old.Addr().(*net.TCPAddr); ok {
-		port = a.Port
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(s.flags.bind, strconv.Itoa(port)))
-	if err != nil {
-		return nil, bitfield.Bitfield{}, fmt.Errorf("recheck: listen for peers again: %w", err)
-	}
-	return ln, have, nil
-}
-
-// supervise runs the swarm and decides when to stop it. extra are peers from --peer, added
-// once the loop runs (AddPeers talks to it). It returns errRecheck when it stopped the swarm
-// for a recheck (SIGHUP, or --recheck-every).
-func (s *session) supervise(ctx context.Context, extra []netip.AddrPort) error {
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var runErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		runErr = s.sw.Run(runCtx)
-		cancel()
-	})
-	if len(extra) > 0 {
-		s.sw.AddPeers(extra...)
-	}
-	display := newSessionDisplay(s.a, s.mi, s.flags.quiet)
-	completed := s.sw.Completed()
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	var every <-chan time.Time
-	if s.flags.recheckEvery > 0 {
-		t := time.NewTimer(s.flags.recheckEvery)
-		defer t.Stop()
-		every = t.C
-	}
-	recheck := false
-	for stop := false; !stop; {
-		select {
-		case <-runCtx.Done():
-			stop = true
-		case <-s.rechecks:
-			recheck = true
-			cancel()
-		case <-every:
-			recheck = true
-			cancel()
-		case <-completed:
-			completed = nil
-			if s.completedAt.IsZero() {
-				s.completedAt = time.Now()
-				s.onComplete(ctx)
-			}
-			if !s.keepSeeding(s.totals(s.sw.Stats())) {
-				cancel()
-			}
-		case <-tick.C:
-			st := s.sw.Stats()
-			display.update(st)
-			if !s.completedAt.IsZero() && !s.keepSeeding(s.totals(st)) {
-				cancel()
-			}
-		}
-	}
-	wg.Wait()
-	if recheck && ctx.Err() == nil && (runErr == nil || errors.Is(runErr, context.Canceled)) {
-		display.clear()
-		return errRecheck
-	}
-	final := s.totals(s.sw.Stats())
-	display.finish(final)
-	if err := s.writeStats(final); err != nil {
-		return err
-	}
-	return s.exitStatus(runErr, final)
-}
-
-// totals adds the traffic of the swarms that rechecks stopped to the running one's stats.
-func (s *session) totals(st peer.Stats) peer.Stats {
-	st.Downloaded += s.before.Downloaded
-	st.Uploaded += s.before.Uploaded
-	st.Wasted += s.before.Wasted
-	st.FailedPieces += s.before.FailedPieces
-	return st
+	return cfg, nil
 }
 
 // keepSeeding reports whether the seed limits still allow seeding after completion; st are
-// the session's totals.
+// the torrent's stats.
 func (s *session) keepSeeding(st peer.Stats) bool {
 	f := s.flags
 	if f.seed {
@@ -294,16 +200,6 @@ func (s *session) keepSeeding(st peer.Stats) bool {
 	return false
 }
 
-func (s *session) exitStatus(runErr error, st peer.Stats) error {
-	if runErr != nil && !errors.Is(runErr, context.Canceled) {
-		return &exitError{code: exitFailed, err: runErr}
-	}
-	if st.Left > 0 {
-		return &exitError{code: exitIncomplete, err: fmt.Errorf("stopped before completion: %d of %d pieces verified", st.Have, st.NumPieces)}
-	}
-	return nil
-}
-
 // check verifies what is already on disk, in parallel, so only missing pieces are fetched.
 func (s *session) check(ctx context.Context) (have bitfield.Bitfield, err error) {
 	start := time.Now()
@@ -313,19 +209,19 @@ func (s *session) check(ctx context.Context) (have bitfield.Bitfield, err error)
 	if err != nil {
 		return have, fmt.Errorf("check content: %w", err)
 	}
-	s.a.logger.Info("checked content", "have", have.Count(), "pieces", s.mi.Info.NumPieces(),
+	s.a.logger.Info("checked content", "name", s.mi.Info.Name, "have", have.Count(), "pieces", s.mi.Info.NumPieces(),
 		"elapsed", time.Since(start).Round(time.Millisecond))
 	return have, nil
 }
 
 // listen opens the peer port. The default port falls back to any free one when taken, since
 // users rarely care which port it is; an explicit port that is taken is an error.
-func (s *session) listen() (net.Listener, error) {
-	addr := net.JoinHostPort(s.flags.bind, strconv.Itoa(s.flags.port))
+func (f *sessionFlags) listen(a *app) (net.Listener, error) {
+	addr := net.JoinHostPort(f.bind, strconv.Itoa(f.port))
 	ln, err := net.Listen("tcp", addr)
-	if err != nil && s.flags.port == defaultPort {
-		s.a.logger.Info("default port taken, using a free one", "err", err)
-		ln, err = net.Listen("tcp", net.JoinHostPort(s.flags.bind, "0"))
+	if err != nil && f.port == defaultPort {
+		a.logger.Info("default port taken, using a free one", "err", err)
+		ln, err = net.Listen("tcp", net.JoinHostPort(f.bind, "0"))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("listen for peers: %w", err)
@@ -334,20 +230,12 @@ func (s *session) listen() (net.Listener, error) {
 }
 
 // dialer dials peers from the bind address, so that peers and trackers see one address.
-func (s *session) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+func dialer(bind string) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: 10 * time.Second}
-	if s.flags.bind != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(s.flags.bind)}
+	if bind != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(bind)}
 	}
 	return d.DialContext
-}
-
-// limiterOrNil returns nil (unlimited) for 0, else a limiter with the engine's burst.
-func limiterOrNil(bytesPerSec int64) *rate.Limiter {
-	if bytesPerSec <= 0 {
-		return nil
-	}
-	return peer.NewLimiter(rate.Limit(bytesPerSec))
 }
 
 func parsePeerAddrs(in []string) ([]netip.AddrPort, error) {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -113,7 +114,7 @@ func TestSessionBadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no torrent", []string{"get"}, "accepts 1 arg"},
+		{"no torrent", []string{"get"}, "requires at least 1 arg"},
 		{"missing file", []string{"get", filepath.Join(t.TempDir(), "nope.torrent")}, "no such file"},
 		{"bad rate", []string{"get", tpath, "--up-rate", "fast"}, "--up-rate"},
 		{"bad down rate", []string{"seed", tpath, "--down-rate", "-3"}, "--down-rate"},
@@ -139,4 +140,57 @@ func TestDemo(t *testing.T) {
 	require.NoError(t, err, out.String())
 	assert.Contains(t, out.String(), "3 leechers downloaded 3 MiB")
 	assert.Contains(t, out.String(), "every copy verified")
+}
+
+// TestSeedAndGetMany: one `swarm seed` serves two torrents on one port, one `swarm get`
+// fetches both, exits 0 once both are complete, and --stats lists both.
+func TestSeedAndGetMany(t *testing.T) {
+	announce := startTestTracker(t)
+	seedDir, getDir := t.TempDir(), t.TempDir()
+	apath, adata := writeTorrent(t, seedDir, "a.bin", 700<<10, announce)
+	bpath, bdata := writeTorrent(t, seedDir, "b.bin", 1<<20+5, announce)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	seedCtx, stopSeed := context.WithCancel(ctx)
+	var seedErr error
+	var seedOut lockedBuffer
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		seedErr = run(seedCtx, []string{"seed", apath, bpath, "-d", seedDir, "--port", "0", "--bind", "127.0.0.1",
+			"-q", "--log-level", "info"}, &seedOut, &seedOut)
+	})
+	statsPath := filepath.Join(t.TempDir(), "stats.json")
+	var out bytes.Buffer
+	err := run(ctx, []string{"get", apath, bpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
+		"--stats", statsPath}, &out, &out)
+	stopSeed()
+	wg.Wait()
+	require.NoError(t, err, out.String())
+	assert.NoError(t, seedErr, seedOut.String())
+	for name, data := range map[string][]byte{"a.bin": adata, "b.bin": bdata} {
+		got, err := os.ReadFile(filepath.Join(getDir, name))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(data, got), "%s differs", name)
+	}
+	ports := regexp.MustCompile(`msg="swarm started".* config\.port=(\d+)`).FindAllStringSubmatch(seedOut.String(), -1)
+	require.Len(t, ports, 2, seedOut.String())
+	assert.Equal(t, ports[0][1], ports[1][1], "both torrents behind one port")
+
+	var stats struct {
+		Torrents []sessionStats `json:"torrents"`
+	}
+	b, err := os.ReadFile(statsPath)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &stats))
+	require.Len(t, stats.Torrents, 2)
+	for _, ts := range stats.Torrents {
+		assert.True(t, ts.Complete, ts.Name)
+	}
+}
+
+func TestSessionSameTorrentTwice(t *testing.T) {
+	tpath, _ := writeTorrent(t, t.TempDir(), "x.bin", 1000, "http://127.0.0.1:1/announce")
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"seed", tpath, tpath, "-d", t.TempDir(), "--port", "0"}, &out, &out)
+	require.ErrorContains(t, err, "the same torrent as")
 }
