@@ -124,6 +124,13 @@ func build(ctx context.Context, cfg CreateConfig, name string, files []File, seg
 	if pl < 0 || pl > MaxPieceLength {
 		return nil, fmt.Errorf("create torrent: piece length %d out of range 1..%d", pl, MaxPieceLength)
 	}
+	if total == 0 {
+		what := "is empty"
+		if files != nil {
+			what = "holds only empty files"
+		}
+		return nil, fmt.Errorf("create torrent: %w: %s %s (a torrent needs at least one byte)", ErrEmpty, name, what)
+	}
 	if n := total / pl; n > MaxSize/HashSize {
 		return nil, fmt.Errorf("create torrent: %w: %d pieces of %d bytes would not fit in %d bytes of metainfo; use a larger piece length",
 			ErrTooLarge, n, pl, MaxSize)

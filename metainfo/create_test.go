@@ -118,12 +118,16 @@ func TestCreateSymlinkedRoot(t *testing.T) {
 	assert.Equal(t, []File{{Length: 100, Path: []string{"a"}}, {Length: 7, Path: []string{"b", "c"}}}, viaLink.Info.Files)
 }
 
-func TestCreateEmptyFile(t *testing.T) {
-	root := writeTree(t, map[string][]byte{"empty": nil})
-	m, err := Create(t.Context(), CreateConfig{Path: filepath.Join(root, "empty")})
-	require.NoError(t, err)
-	assert.Zero(t, m.Info.NumPieces())
-	assert.Zero(t, m.Info.TotalLength())
+// TestCreateRefusesNoData: a torrent of 0 bytes has no pieces, which other clients refuse
+// and `get` cannot download (regression: it was written, and `info` accepted it).
+func TestCreateRefusesNoData(t *testing.T) {
+	root := writeTree(t, map[string][]byte{"empty": nil, "folder/a": nil, "folder/b/c": nil})
+	_, err := Create(t.Context(), CreateConfig{Path: filepath.Join(root, "empty")})
+	require.ErrorIs(t, err, ErrEmpty)
+	assert.Equal(t, "create torrent: metainfo: no data to share: empty is empty (a torrent needs at least one byte)", err.Error())
+	_, err = Create(t.Context(), CreateConfig{Path: filepath.Join(root, "folder")})
+	require.ErrorIs(t, err, ErrEmpty)
+	assert.Contains(t, err.Error(), "folder holds only empty files")
 }
 
 func TestCreateRefuses(t *testing.T) {

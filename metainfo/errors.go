@@ -20,6 +20,9 @@ var (
 	ErrUnsafePath = errors.New("metainfo: unsafe path")
 	// ErrPieces means the pieces string does not match the payload geometry.
 	ErrPieces = errors.New("metainfo: pieces do not match the payload")
+	// ErrEmpty means the payload has no bytes, so no pieces: there is nothing to share, and
+	// other clients (transmission-show, libtorrent) refuse such a torrent too.
+	ErrEmpty = errors.New("metainfo: no data to share")
 )
 
 // FieldError reports a metainfo field that failed to decode or validate. Field is the path of

@@ -152,6 +152,12 @@ func (in *Info) checkPieces() error {
 		return fieldErr(ErrPieces, "info.pieces", "length %d is not a multiple of %d", len(in.Pieces), HashSize)
 	}
 	total := in.TotalLength()
+	if total == 0 && in.Files == nil {
+		return fieldErr(ErrEmpty, "info.length", "0 bytes: the torrent holds no data to share")
+	}
+	if total == 0 {
+		return fieldErr(ErrEmpty, "info.files", "%d files of 0 bytes: the torrent holds no data to share", len(in.Files))
+	}
 	want := total / in.PieceLength
 	if total%in.PieceLength != 0 {
 		want++

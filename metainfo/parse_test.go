@@ -136,6 +136,8 @@ func TestParseMalformed(t *testing.T) {
 		{"not-a-dict", ErrInvalid, "torrent: not a dictionary"},
 		{"truncated", ErrSyntax, "unexpected EOF"},
 		{"trailing-data", ErrSyntax, "7 bytes of trailing data"},
+		{"no-pieces", ErrEmpty, "info.length: 0 bytes: the torrent holds no data to share"},
+		{"only-empty-files", ErrEmpty, "info.files: 2 files of 0 bytes: the torrent holds no data to share"},
 	}
 	files, err := filepath.Glob("../testdata/malformed/*.torrent")
 	require.NoError(t, err)
@@ -169,7 +171,7 @@ func TestParseCaps(t *testing.T) {
 }
 
 func TestParseOptionalFields(t *testing.T) {
-	info := "d6:lengthi0e4:name1:x12:piece lengthi16384e6:pieces0:e"
+	info := "d6:lengthi1e4:name1:x12:piece lengthi16384e6:pieces20:" + strings.Repeat("h", 20) + "e"
 	tests := []struct {
 		name, top string
 		check     func(t *testing.T, m *MetaInfo)

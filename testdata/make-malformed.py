@@ -64,6 +64,8 @@ malformed = {
     "file-and-folder": torrent(multi([f(5, "a"), f(5, "a", "b")])),
     "name-not-string": torrent(single(name=7)),
     "trailing-data": torrent(single()) + b"garbage",
+    "no-pieces": torrent(single(length=0, pieces=b"")),
+    "only-empty-files": torrent(multi([f(0, "a"), f(0, "b")], pieces=b"")),
 }
 
 here = sys.argv[1]
