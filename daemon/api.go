@@ -164,7 +164,7 @@ func (d *Daemon) Remove(ctx context.Context, infoHash string, deleteData bool) e
 		return err
 	}
 	t.removed = true
-	t.stop()
+	t.stop(d)
 	d.removeFromOrder(t)
 	run := t.run
 	d.mu.Unlock()

@@ -15,15 +15,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
-
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
 )
@@ -69,6 +69,7 @@ type Daemon struct {
 	log  *slog.Logger
 	dirs allowedDirs
 	subs broadcaster
+	sess *peer.Session
 	wake chan struct{}
 	wg   sync.WaitGroup
 
@@ -78,7 +79,6 @@ type Daemon struct {
 	torrents map[metainfo.Hash]*torrent
 	order    []*torrent // queue order: oldest first
 	settings Settings
-	up, down *rate.Limiter // global limits
 	dirty    bool          // records changed since the last save
 	closed   bool
 	checks   int // resume checks running
@@ -111,10 +111,18 @@ func New(cfg Config) (*Daemon, error) {
 		cfg: cfg, log: cfg.Logger, dirs: dirs,
 		wake:     make(chan struct{}, 1),
 		torrents: map[metainfo.Hash]*torrent{},
-		up:       peer.NewLimiter(rate.Inf),
-		down:     peer.NewLimiter(rate.Inf),
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("daemon: listen for peers: %w", err)
+	}
+	d.sess, err = peer.NewSession(peer.SessionConfig{Listener: ln, Dialer: d.dialer(), Logger: cfg.Logger})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("daemon: %w", err)
 	}
 	if err := d.load(); err != nil {
+		ln.Close()
 		return nil, err
 	}
 	if cfg.Registerer != nil {
@@ -163,10 +171,16 @@ func (d *Daemon) load() error {
 	return nil
 }
 
+// PeerAddr is the address the daemon listens on for peers.
+func (d *Daemon) PeerAddr() net.Addr { return d.sess.Addr() }
+
 // Run runs the daemon until ctx is done: it checks and starts the torrents, keeps their
 // stats, queue and seed limits, watches the watch folder and saves the state. It stops every
 // swarm and saves the state before it returns.
 func (d *Daemon) Run(ctx context.Context) error {
+	sctx, stopSession := context.WithCancel(ctx)
+	defer stopSession()
+	d.wg.Go(func() { _ = d.sess.Run(sctx) })
 	tick := time.NewTicker(d.cfg.Tick)
 	defer tick.Stop()
 	lastSave := time.Now()
@@ -178,10 +192,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.scanWatch()
 	}
 	for {
-		d.schedule(ctx)
+		d.schedule(sctx)
 		select {
 		case <-ctx.Done():
-			return d.shutdown()
+			return d.shutdown(stopSession)
 		case <-d.wake:
 		case now := <-tick.C:
 			d.refresh(now)
@@ -245,13 +259,16 @@ func (d *Daemon) save() error {
 }
 
 // shutdown stops every swarm and check, closes storage and saves the state.
-func (d *Daemon) shutdown() error {
+func (d *Daemon) shutdown(stopSession context.CancelFunc) error {
 	d.mu.Lock()
 	d.closed = true
 	for _, t := range d.order {
-		t.stop()
+		if t.cancelChk != nil {
+			t.cancelChk()
+		}
 	}
 	d.mu.Unlock()
+	stopSession() // stops every swarm, each sending its stopped announce
 	d.wg.Wait()
 	d.mu.Lock()
 	var errs []error

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
-	"strconv"
-	"time"
+		"time"
 
 	"golang.org/x/time/rate"
 
@@ -42,11 +41,11 @@ type torrent struct {
 	override bool
 }
 
-// swarmRun is one running peer.Swarm.
+// swarmRun is one running peer.Swarm of the session.
 type swarmRun struct {
-	sw     *peer.Swarm
-	cancel context.CancelFunc
-	done   chan struct{}
+	sw       *peer.Swarm
+	stopping bool          // a Remove from the session is under way
+	done     chan struct{} // closed once the registry has the swarm's final figures
 }
 
 func newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, rec record) *torrent {
@@ -115,9 +114,12 @@ func (t *torrent) recordNow() record {
 }
 
 // stop cancels the running swarm or check; their goroutines report back to the registry.
-func (t *torrent) stop() {
-	if t.run != nil {
-		t.run.cancel()
+func (t *torrent) stop(d *Daemon) {
+	if r := t.run; r != nil && !r.stopping {
+		r.stopping = true
+		ih := t.ih
+		// Remove waits for the swarm's stopped announce: never under d.mu.
+		d.wg.Go(func() { _ = d.sess.Remove(ih) })
 	}
 	if t.cancelChk != nil {
 		t.cancelChk()
@@ -149,20 +151,20 @@ func (d *Daemon) schedule(ctx context.Context) {
 	for _, t := range d.order {
 		switch {
 		case t.errMsg != "" || t.rec.Paused || t.rec.Finished:
-			t.stop()
+			t.stop(d)
 		case t.needCheck || !t.haveOK:
 			if t.run != nil {
-				t.stop() // check once it has stopped
+				t.stop(d) // check once it has stopped
 			} else if !t.checking && d.checks < d.cfg.Checks {
 				d.startCheck(ctx, t)
 			}
 		case t.complete():
-			d.startRun(ctx, t)
+			d.startRun(t)
 		case d.settings.MaxActiveDownloads <= 0 || active < d.settings.MaxActiveDownloads:
 			active++
-			d.startRun(ctx, t)
+			d.startRun(t)
 		default:
-			t.stop() // over the limit (it was lowered): back to the queue
+			t.stop(d) // over the limit (it was lowered): back to the queue
 		}
 	}
 }
@@ -223,77 +225,57 @@ func checkContent(ctx context.Context, mi *metainfo.MetaInfo, dir string, old st
 	return st, have, nil
 }
 
-// startRun starts the torrent's swarm unless it runs; d.mu is held.
-func (d *Daemon) startRun(ctx context.Context, t *torrent) {
+// startRun adds the torrent's swarm to the session unless it runs; d.mu is held.
+func (d *Daemon) startRun(t *torrent) {
 	if t.run != nil {
 		return
 	}
-	sw, err := d.newSwarm(t)
+	cfg := peer.Config{
+		Info: &t.mi.Info, InfoHash: t.ih, Storage: t.st, Have: t.have,
+		MaxPeers: d.cfg.MaxPeers, Logger: d.log, Timeouts: d.cfg.Timeouts,
+		UploadLimiter: t.up, DownloadLimiter: t.down,
+	}
+	if trackers := t.mi.Trackers(); len(trackers) > 0 && d.cfg.NewAnnouncer != nil {
+		var err error
+		if cfg.Announcer, err = d.cfg.NewAnnouncer(trackers); err != nil {
+			t.fail(err)
+			return
+		}
+	}
+	sw, err := d.sess.Add(cfg)
 	if err != nil {
 		t.fail(err)
 		return
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	r := &swarmRun{sw: sw, cancel: cancel, done: make(chan struct{})}
+	r := &swarmRun{sw: sw, done: make(chan struct{})}
 	t.run = r
 	t.last = peer.Stats{}
 	t.lastTick = time.Now()
-	d.wg.Go(func() {
-		defer close(r.done)
-		err := sw.Run(rctx)
-		cancel()
-		final := sw.Stats()
-		ps := sw.Pieces()
-		d.mu.Lock()
-		t.rec.Downloaded += final.Downloaded
-		t.rec.Uploaded += final.Uploaded
-		t.last = peer.Stats{}
-		t.have, t.haveCount = ps.Have, ps.Have.Count()
-		t.run = nil
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.fail(err)
-		}
-		d.dirty = true
-		d.mu.Unlock()
-		d.poke()
-		d.subs.publish(Event{Kind: EventChanged, InfoHash: t.ih.String()})
-	})
+	d.wg.Go(func() { d.watchRun(t, r) })
 }
 
-// newSwarm builds the torrent's swarm; d.mu is held.
-func (d *Daemon) newSwarm(t *torrent) (*peer.Swarm, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(d.cfg.Bind, strconv.Itoa(0)))
-	if err != nil {
-		return nil, fmt.Errorf("listen for peers: %w", err)
+// watchRun waits for the swarm to stop (paused, removed, a fatal error such as a full disk,
+// or the daemon's end) and keeps its final figures.
+func (d *Daemon) watchRun(t *torrent, r *swarmRun) {
+	defer close(r.done)
+	<-r.sw.Done()
+	_ = d.sess.Remove(t.ih) // after a fatal error the session still lists it
+	err := r.sw.Err()
+	final := r.sw.Stats()
+	ps := r.sw.Pieces()
+	d.mu.Lock()
+	t.rec.Downloaded += final.Downloaded
+	t.rec.Uploaded += final.Uploaded
+	t.last = peer.Stats{}
+	t.have, t.haveCount = ps.Have, ps.Have.Count()
+	t.run = nil
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.fail(err)
 	}
-	cfg := peer.Config{
-		Info: &t.mi.Info, InfoHash: t.ih, Storage: t.st, Have: t.have, Listener: ln,
-		MaxPeers: d.cfg.MaxPeers, Logger: d.log, Timeouts: d.cfg.Timeouts,
-		UploadLimiter: d.limiterFor(t.up, d.up), DownloadLimiter: d.limiterFor(t.down, d.down),
-		Dialer: d.dialer(),
-	}
-	if trackers := t.mi.Trackers(); len(trackers) > 0 && d.cfg.NewAnnouncer != nil {
-		if cfg.Announcer, err = d.cfg.NewAnnouncer(trackers); err != nil {
-			ln.Close()
-			return nil, err
-		}
-	}
-	sw, err := peer.New(cfg)
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return sw, nil
-}
-
-// limiterFor picks the torrent's own limiter when it has a limit, else the global one.
-// TODO(session): the session layer applies both at once; until then the stricter one wins
-// at start.
-func (d *Daemon) limiterFor(own, global *rate.Limiter) *rate.Limiter {
-	if own.Limit() != rate.Inf && (global.Limit() == rate.Inf || own.Limit() < global.Limit()) {
-		return own
-	}
-	return global
+	d.dirty = true
+	d.mu.Unlock()
+	d.poke()
+	d.subs.publish(Event{Kind: EventChanged, InfoHash: t.ih.String()})
 }
 
 func (d *Daemon) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -344,7 +326,7 @@ func (d *Daemon) refresh(now time.Time) {
 			if d.seedLimitReached(t) {
 				t.rec.Finished = true
 				d.dirty = true
-				t.stop()
+				t.stop(d)
 			}
 		}
 		t.lastTick = now
@@ -373,6 +355,12 @@ func (d *Daemon) seedLimitReached(t *torrent) bool {
 
 // applyGlobalLimits sets the shared limiters from the settings; d.mu is held (or New runs).
 func (d *Daemon) applyGlobalLimits() {
-	setRate(d.up, d.settings.UpRate)
-	setRate(d.down, d.settings.DownRate)
+	d.sess.SetRateLimits(limitOf(d.settings.UpRate), limitOf(d.settings.DownRate))
+}
+
+func limitOf(bytesPerSec int64) rate.Limit {
+	if bytesPerSec <= 0 {
+		return rate.Inf
+	}
+	return rate.Limit(bytesPerSec)
 }

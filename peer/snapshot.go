@@ -36,11 +36,12 @@ type LedgerEntry struct {
 }
 
 // Pieces returns the piece snapshot: from the loop while Run runs (it waits for the loop when
-// Run has not started yet), or the final state after Run has returned.
+// Run has not started yet), or the final state once the swarm has stopped.
 func (s *Swarm) Pieces() PieceSnapshot {
 	reply := make(chan PieceSnapshot, 1)
 	if !s.do(func() { reply <- s.pieceSnapshot() }) {
-		return s.pieceSnapshot() // Run has returned: nothing else touches the state
+		<-s.exited // then nothing else touches the state
+		return s.pieceSnapshot()
 	}
 	return <-reply
 }
@@ -79,6 +80,7 @@ func (s *Swarm) pieceSnapshot() PieceSnapshot {
 func (s *Swarm) Ledger() []LedgerEntry {
 	reply := make(chan []LedgerEntry, 1)
 	if !s.do(func() { reply <- s.ledger() }) {
+		<-s.exited
 		return s.ledger()
 	}
 	return <-reply
