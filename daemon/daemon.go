@@ -79,7 +79,7 @@ type Daemon struct {
 	torrents map[metainfo.Hash]*torrent
 	order    []*torrent // queue order: oldest first
 	settings Settings
-	dirty    bool          // records changed since the last save
+	dirty    bool // records changed since the last save
 	closed   bool
 	checks   int // resume checks running
 }

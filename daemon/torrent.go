@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
-		"time"
+	"time"
 
 	"golang.org/x/time/rate"
 
