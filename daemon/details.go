@@ -128,3 +128,40 @@ func fileProgress(info *metainfo.Info, have bitfield.Bitfield, f metainfo.FileEn
 	}
 	return float64(n) / float64(last-first+1)
 }
+
+// ChokeRound is one decision of a torrent's choker: who got an upload slot and why.
+type ChokeRound struct {
+	At      time.Time   `json:"at"`
+	Full    bool        `json:"full"` // a regular 10 s round; otherwise free slots were filled
+	Seeding bool        `json:"seeding"`
+	Slots   []ChokeSlot `json:"slots"`
+}
+
+// ChokeSlot is one peer's place in a round.
+type ChokeSlot struct {
+	Addr     string  `json:"addr"`
+	Kind     string  `json:"kind"` // regular, optimistic, snubbed, choked
+	Reason   string  `json:"reason"`
+	DownRate float64 `json:"down_rate"`
+	UpRate   float64 `json:"up_rate"`
+}
+
+// ChokeLog returns the torrent's last choker decisions, oldest first; empty while stopped.
+func (d *Daemon) ChokeLog(infoHash string) ([]ChokeRound, error) {
+	_, run, _, err := d.pieceSource(infoHash)
+	if err != nil {
+		return nil, err
+	}
+	out := []ChokeRound{}
+	if run == nil {
+		return out, nil
+	}
+	for _, r := range run.sw.ChokeLog() {
+		cr := ChokeRound{At: r.At, Full: r.Full, Seeding: r.Seeding, Slots: []ChokeSlot{}}
+		for _, s := range r.Slots {
+			cr.Slots = append(cr.Slots, ChokeSlot{Addr: s.Addr.String(), Kind: s.Kind, Reason: s.Reason, DownRate: s.DownRate, UpRate: s.UpRate})
+		}
+		out = append(out, cr)
+	}
+	return out, nil
+}

@@ -13,6 +13,7 @@ type chokeState struct {
 	// dirty: a peer came, went or changed interest; the choker should fill or free slots now
 	// rather than at the next tick.
 	dirty bool
+	log   chokeLog // the last decisions, for ChokeLog
 }
 
 // chokeRound asks the choker who gets an upload slot and applies the answer, sending choke
@@ -35,6 +36,7 @@ func (s *Swarm) chokeRound() {
 	}
 	d, st := choke.Decide(s.cfg.Choke, snap, s.chk.state, s.now, s.seeding, s.rng)
 	s.chk.state = st
+	s.recordChoke(d, snap)
 	unchoke := make(map[int]bool, len(d.Unchoke))
 	for _, id := range d.Unchoke {
 		unchoke[int(id)] = true

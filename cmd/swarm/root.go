@@ -44,6 +44,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newSeedCmd(a),
 		newGetCmd(a),
 		newDemoCmd(a),
+		newDaemonCmd(a),
+		newCtlCmd(a),
 	)
 	return root
 }
