@@ -35,12 +35,14 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/settings", s.handleSetSettings).Methods(http.MethodPut)
 	api.HandleFunc("/stats", s.handleStats).Methods(http.MethodGet)
 	api.HandleFunc("/events", s.handleEvents).Methods(http.MethodGet)
-	api.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "no such API call")
-	})
-	api.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
-	})
+	for _, sr := range []*mux.Router{r, api, t} {
+		sr.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusNotFound, "not found")
+		})
+		sr.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+		})
+	}
 	if s.cfg.Gatherer != nil {
 		m := r.PathPrefix("/metrics").Subrouter()
 		m.Use(s.requireAuth)
