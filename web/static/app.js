@@ -159,6 +159,7 @@ function onDetail(d) {
   const s = d.status;
   if (s.info_hash !== state.current) return;
   $("#d-name").textContent = s.name;
+  $("#detail-view").dataset.state = s.state;
   const items = [
     ["State", s.state + (s.error ? ": " + s.error : "")], ["Progress", (s.progress * 100).toFixed(1) + "%"],
     ["Size", fmtBytes(s.size)], ["Down", fmtRate(s.down_rate)], ["Up", fmtRate(s.up_rate)], ["ETA", fmtETA(s.eta)],
