@@ -22,16 +22,24 @@ func aria2Args(tf *torrentFile, dir string, h host) []string {
 }
 
 func seedAria2(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return seedAria2With(t, ctx, tf, dir, h)
+}
+
+func seedAria2With(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra ...string) *node {
 	t.Helper()
 	need(t, toolAria2)
 	args := append(aria2Args(tf, dir, h),
 		"--check-integrity=true", "--bt-seed-unverified=false", "--seed-ratio=0.0")
-	return &node{procs: []*proc{startProc(t, ctx, "aria2-seed", args...)}}
+	return &node{procs: []*proc{startProc(t, ctx, "aria2-seed", append(args, extra...)...)}}
 }
 
 func leechAria2(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return leechAria2With(t, ctx, tf, dir, h)
+}
+
+func leechAria2With(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra ...string) *node {
 	t.Helper()
 	need(t, toolAria2)
 	args := append(aria2Args(tf, dir, h), "--seed-time=0")
-	return exitNode(startProc(t, ctx, "aria2-get", args...))
+	return exitNode(startProc(t, ctx, "aria2-get", append(args, extra...)...))
 }

@@ -22,13 +22,23 @@ func ltArgs(t *testing.T, mode string, tf *torrentFile, dir string, h host) []st
 }
 
 func seedLibtorrent(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return seedLibtorrentWith(t, ctx, tf, dir, h)
+}
+
+func seedLibtorrentWith(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra ...string) *node {
 	t.Helper()
 	need(t, toolLibtorrent)
-	return &node{procs: []*proc{startProc(t, ctx, "libtorrent-seed", ltArgs(t, "seed", tf, dir, h)...)}}
+	args := append(ltArgs(t, "seed", tf, dir, h), extra...)
+	return &node{procs: []*proc{startProc(t, ctx, "libtorrent-seed", args...)}}
 }
 
 func leechLibtorrent(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return leechLibtorrentWith(t, ctx, tf, dir, h)
+}
+
+func leechLibtorrentWith(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra ...string) *node {
 	t.Helper()
 	need(t, toolLibtorrent)
-	return exitNode(startProc(t, ctx, "libtorrent-get", ltArgs(t, "leech", tf, dir, h)...))
+	args := append(ltArgs(t, "leech", tf, dir, h), extra...)
+	return exitNode(startProc(t, ctx, "libtorrent-get", args...))
 }

@@ -8,6 +8,10 @@ Modes:
   create --path P --out T --announce URL --piece-length N   write a v1-only torrent
   info   --torrent T                            print "infohash <hex>" and the file list
 
+--encryption require (seed, check, leech) forces MSE with RC4 both ways (out_enc_policy and
+in_enc_policy forced, allowed_enc_level rc4); the default is libtorrent's (try MSE, accept
+both).
+
 DHT, LSD, UPnP, NAT-PMP, uTP and PEX (no default plugins) are off. libtorrent drops
 "uninteresting upload-only" peers and only meets them again at the next announce, so the
 torrent re-announces every --reannounce seconds. Run with /usr/bin/python3: the module is
@@ -26,7 +30,7 @@ def log(*parts):
     print(time.strftime("%H:%M:%S"), *parts, flush=True)
 
 
-def session(listen):
+def session(listen, encryption="default"):
     ip = listen.rsplit(":", 1)[0]
     settings = {
         "listen_interfaces": listen,
@@ -47,6 +51,14 @@ def session(listen):
         | lt.alert.category_t.storage_notification,
         "user_agent": "swarm-interop-libtorrent/" + lt.__version__,
     }
+    if encryption == "require":
+        # MSE/PE only, RC4 only, both ways: plain and header-only peers are refused.
+        settings.update({
+            "out_enc_policy": int(lt.enc_policy.forced),
+            "in_enc_policy": int(lt.enc_policy.forced),
+            "allowed_enc_level": int(lt.enc_level.rc4),
+            "prefer_rc4": True,
+        })
     # flags=0: no default plugins, so no ut_pex (and no ut_metadata, smart_ban).
     return lt.session(settings, 0)
 
@@ -61,7 +73,7 @@ def drain(ses):
 
 
 def run(args, seeding):
-    ses = session(args.listen)
+    ses = session(args.listen, args.encryption)
     ti = lt.torrent_info(args.torrent)
     log("infohash", str(ti.info_hash()), "pieces", ti.num_pieces(), "size", ti.total_size())
     h = ses.add_torrent({"ti": ti, "save_path": args.dir})
@@ -138,6 +150,7 @@ def main():
     p.add_argument("--piece-length", type=int, default=65536)
     p.add_argument("--reannounce", type=float, default=2.0)
     p.add_argument("--timeout", type=float, default=600.0)
+    p.add_argument("--encryption", choices=["default", "require"], default="default")
     args = p.parse_args()
     if args.mode == "create":
         return create(args)

@@ -14,13 +14,23 @@ func swarmArgs(cmd string, tf *torrentFile, dir string, h host) []string {
 }
 
 func seedSwarm(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return seedSwarmWith(t, ctx, tf, dir, h)
+}
+
+func seedSwarmWith(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra ...string) *node {
 	t.Helper()
 	needSwarm(t)
-	return &node{procs: []*proc{startProc(t, ctx, "swarm-seed", swarmArgs("seed", tf, dir, h)...)}}
+	args := append(swarmArgs("seed", tf, dir, h), extra...)
+	return &node{procs: []*proc{startProc(t, ctx, "swarm-seed", args...)}}
 }
 
 func leechSwarm(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return leechSwarmWith(t, ctx, tf, dir, h)
+}
+
+func leechSwarmWith(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra ...string) *node {
 	t.Helper()
 	needSwarm(t)
-	return exitNode(startProc(t, ctx, "swarm-get", swarmArgs("get", tf, dir, h)...))
+	args := append(swarmArgs("get", tf, dir, h), extra...)
+	return exitNode(startProc(t, ctx, "swarm-get", args...))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,13 +40,18 @@ func transmissionSettings(h host, rpcPort int, dir string, startAdded bool) map[
 	}
 }
 
-// startDaemon runs transmission-daemon in the foreground with a fresh config folder.
-func startDaemon(t *testing.T, ctx context.Context, name string, h host, dir string, startAdded bool) *daemon {
+// startDaemon runs transmission-daemon in the foreground with a fresh config folder; extra
+// settings override the defaults.
+func startDaemon(t *testing.T, ctx context.Context, name string, h host, dir string, startAdded bool, extra ...map[string]any) *daemon {
 	t.Helper()
 	need(t, toolTransmission)
 	conf := t.TempDir()
 	rpcPort := freePort(t, "127.0.0.1")
-	data, err := json.MarshalIndent(transmissionSettings(h, rpcPort, dir, startAdded), "", "  ")
+	settings := transmissionSettings(h, rpcPort, dir, startAdded)
+	for _, e := range extra {
+		maps.Copy(settings, e)
+	}
+	data, err := json.MarshalIndent(settings, "", "  ")
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(conf, "settings.json"), data, 0o644))
 	d := &daemon{rpc: fmt.Sprintf("127.0.0.1:%d", rpcPort)}
@@ -116,8 +122,12 @@ func (d *daemon) waitDone(ctx context.Context, want ...string) error {
 // seedTransmission adds the torrent stopped, verifies the local data, and starts it only when
 // it is complete, so that its first announce already says left=0.
 func seedTransmission(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return seedTransmissionWith(t, ctx, tf, dir, h, nil)
+}
+
+func seedTransmissionWith(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra map[string]any) *node {
 	t.Helper()
-	d := startDaemon(t, ctx, "transmission-seed", h, dir, false)
+	d := startDaemon(t, ctx, "transmission-seed", h, dir, false, extra)
 	d.add(t, ctx, tf, dir)
 	_, err := d.remote(ctx, "-t", "1", "--verify")
 	require.NoError(t, err)
@@ -128,8 +138,12 @@ func seedTransmission(t *testing.T, ctx context.Context, tf *torrentFile, dir st
 }
 
 func leechTransmission(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+	return leechTransmissionWith(t, ctx, tf, dir, h, nil)
+}
+
+func leechTransmissionWith(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host, extra map[string]any) *node {
 	t.Helper()
-	d := startDaemon(t, ctx, "transmission-get", h, dir, true)
+	d := startDaemon(t, ctx, "transmission-get", h, dir, true, extra)
 	d.add(t, ctx, tf, dir)
 	return &node{procs: []*proc{d.proc}, complete: func(ctx context.Context) error { return d.waitDone(ctx) }}
 }
