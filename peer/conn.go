@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/peer/wire"
 )
 
@@ -27,10 +28,12 @@ type conn struct {
 	peerID   [20]byte
 	reserved wire.Reserved // the peer's handshake bits (BEP 10 extension protocol, BEP 6 Fast)
 	outgoing bool
-	out      chan outMsg
-	cancel   context.CancelFunc
-	uploaded atomic.Int64 // piece payload bytes written to the peer
-	once     sync.Once
+	// encryption is the MSE method of the connection (mse.RC4, mse.Plaintext), 0 for plain.
+	encryption mse.Method
+	out        chan outMsg
+	cancel     context.CancelFunc
+	uploaded   atomic.Int64 // piece payload bytes written to the peer
+	once       sync.Once
 }
 
 // outKind says what the writer does with an outMsg.

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/swarm-bt/swarm/metainfo"
+	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/peer/wire"
 )
 
@@ -49,8 +50,13 @@ type SessionConfig struct {
 	// Dialer opens outgoing TCP connections; nil means a net.Dialer.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Incoming takes over incoming connections that do not start with a plain BitTorrent
-	// handshake (encrypted ones); nil means they are closed.
+	// handshake (encrypted ones); nil means the session's MSE responder when Encryption allows
+	// MSE, else they are closed.
 	Incoming IncomingHook
+	// Encryption is the MSE policy (peer/mse) of incoming and outgoing connections. The zero
+	// value, mse.Off, speaks plain BitTorrent only; swarm's command line defaults to
+	// mse.Prefer (MSE first, plain as the fallback, both accepted); mse.Require refuses plain.
+	Encryption mse.Policy
 	// HandshakeTimeout bounds the handshake exchange of incoming connections; default 10 s.
 	// Outgoing ones use the torrent's Timeouts.
 	HandshakeTimeout time.Duration
@@ -91,6 +97,7 @@ type Session struct {
 	conns, halfOpen slots
 	disk            chan diskTask
 	self            selfAddrs
+	encMemory       encMemory // the way (plain or MSE) that worked per peer, under Prefer
 
 	// mu guards the registry: routing reads it from every accept goroutine, and Add and
 	// Remove change it from the caller's. It is held for map operations only, never for I/O.
@@ -130,6 +137,9 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		s.peerID = NewPeerID(cfg.Rand)
 	}
 	s.self.m, s.self.dial = map[netip.AddrPort]bool{}, map[netip.AddrPort]netip.AddrPort{}
+	if s.cfg.Incoming == nil && s.cfg.Encryption != mse.Off {
+		s.cfg.Incoming = s.respondMSE
+	}
 	if cfg.Listener != nil {
 		ap, err := netip.ParseAddrPort(cfg.Listener.Addr().String())
 		if err == nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/swarm-bt/swarm/metainfo"
+	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/peer/wire"
 )
 
@@ -99,6 +100,9 @@ func (s *Session) handshakeIncoming(ctx context.Context, nc net.Conn) (net.Conn,
 		if sw = s.lookup(hs.InfoHash); sw == nil {
 			return ErrWrongInfoHash
 		}
+		if err := checkMSEInfoHash(nc, hs.InfoHash); err != nil {
+			return err
+		}
 		if hs.PeerID == s.peerID {
 			s.self.fromDial(nc.RemoteAddr())
 			return ErrSelf
@@ -124,6 +128,9 @@ func (s *Session) plainStream(ctx context.Context, nc net.Conn) (net.Conn, io.Re
 	}
 	replay := io.MultiReader(bytes.NewReader(head[:n]), nc)
 	if n == len(head) && string(head[1:]) == wire.Protocol {
+		if s.cfg.Encryption == mse.Require {
+			return nil, nil, mse.ErrPlainRefused
+		}
 		return nc, replay, nil
 	}
 	if s.cfg.Incoming == nil {
@@ -142,21 +149,58 @@ func (s *Session) ours(ih metainfo.Hash) wire.Handshake {
 }
 
 // connect is the one function that makes outgoing connections: it dials addr through the
-// Dialer and shakes hands for torrent ih, writing first. An address that turns out to be
-// ourselves (our own peer ID answers, or our accept side sees the dial arrive) is
+// Dialer and shakes hands for torrent ih, writing first, plain or encrypted as the policy
+// says (Encryption); under Prefer a peer that refuses the first way is dialled again the other
+// way, once, and the way that worked is tried first next time. An address that turns out to
+// be ourselves (our own peer ID answers, or our accept side sees the dial arrive) is
 // remembered and never dialled again, for any torrent.
 func (s *Session) connect(ctx context.Context, ih metainfo.Hash, addr netip.AddrPort, t Timeouts) (net.Conn, wire.Handshake, error) {
+	ways := s.ways(addr)
+	var first error
+	for i, w := range ways {
+		nc, hs, err := s.connectWay(ctx, ih, addr, t, w)
+		if err == nil {
+			if len(ways) > 1 {
+				s.encMemory.set(addr, w)
+			}
+			return nc, hs, nil
+		}
+		if first != nil {
+			err = fmt.Errorf("%w (%s first: %v)", err, ways[0], first)
+		}
+		if i == len(ways)-1 || !retryOtherWay(ctx, err) {
+			return nil, wire.Handshake{}, err
+		}
+		s.log.Debug("handshake failed; trying the other way", "peer", addr, "way", w, "err", err)
+		first = err
+	}
+	panic("peer: connect without a way") // ways never returns an empty list
+}
+
+// connectWay makes one attempt: plain, or MSE with our handshake as its initial payload.
+func (s *Session) connectWay(ctx context.Context, ih metainfo.Hash, addr netip.AddrPort, t Timeouts, w way) (net.Conn, wire.Handshake, error) {
 	dctx, cancel := context.WithTimeout(ctx, t.Dial)
 	nc, err := s.cfg.Dialer(dctx, "tcp", addr.String())
 	cancel()
 	if err != nil {
-		return nil, wire.Handshake{}, fmt.Errorf("dial: %w", err)
+		return nil, wire.Handshake{}, &dialError{err}
 	}
 	defer s.self.dialing(nc.LocalAddr(), addr)()
+	if w == wayMSE {
+		mc, err := mse.Initiate(ctx, nc, mse.InitiatorConfig{InfoHash: ih, Provide: s.cfg.Encryption.Provide(),
+			InitialPayload: wire.AppendHandshake(nil, s.ours(ih)), StepTimeout: t.Handshake})
+		if err != nil {
+			_ = nc.Close()
+			return nil, wire.Handshake{}, err
+		}
+		nc = mc
+	}
 	var hs wire.Handshake
 	err = withDeadline(ctx, nc, t.Handshake, func() error {
-		if err := wire.WriteHandshake(nc, s.ours(ih)); err != nil {
-			return err
+		if w == wayPlain {
+			if err := wire.WriteHandshake(nc, s.ours(ih)); err != nil {
+				return err
+			}
 		}
 		if hs, err = wire.ReadHandshake(nc); err != nil {
 			return err

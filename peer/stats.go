@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/swarm-bt/swarm/peer/mse"
 )
 
 // rateWindow is the window, in seconds, of the rates shown in Stats.
@@ -52,6 +54,9 @@ type PeerStats struct {
 	// PeerChoking: the peer chokes us. PeerInterested: the peer is interested in us.
 	PeerChoking, PeerInterested bool
 	Outgoing                    bool
+	// Encryption is the connection's MSE method: mse.RC4, mse.Plaintext (an obfuscated
+	// handshake, then plain messages) or 0 for plain BitTorrent.
+	Encryption mse.Method
 	// Snubbed: a request to the peer timed out and it has sent no block since.
 	Snubbed              bool
 	DownRate, UpRate     float64 // bytes per second
@@ -84,7 +89,7 @@ func (s *Swarm) stats() Stats {
 			Addr: p.addr, Client: ClientName(p.peerID),
 			Choked: p.amChoking, Interested: p.amInterested,
 			PeerChoking: p.peerChoking, PeerInterested: p.peerInterested,
-			Outgoing: p.outgoing, Snubbed: p.snubbed,
+			Outgoing: p.outgoing, Encryption: p.encryption, Snubbed: p.snubbed,
 			DownRate: p.down.rate(rateWindow), UpRate: p.up.rate(rateWindow),
 			Downloaded: p.downloaded, Uploaded: p.uploaded,
 		})

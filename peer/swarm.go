@@ -28,6 +28,7 @@ import (
 	"github.com/swarm-bt/swarm/choke"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer/bitfield"
+	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/peer/storage"
 )
 
@@ -72,6 +73,9 @@ type Config struct {
 	// Dialer opens outgoing connections; nil means a net.Dialer. Only for Run: a session
 	// dials with its own.
 	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Encryption is the MSE policy (see SessionConfig.Encryption); zero means plain only. Only
+	// for Run: a session has one policy for all its torrents.
+	Encryption mse.Policy
 	// DiskWorkers is the size of the pool that writes blocks and verifies pieces; default 4.
 	// Only for Run: a session has one pool for all its torrents.
 	DiskWorkers int

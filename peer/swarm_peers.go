@@ -149,7 +149,7 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 	}
 	s.peers.nextID++
 	c := &conn{id: s.peers.nextID, nc: e.nc, addr: e.addr, peerID: e.hs.PeerID, reserved: e.hs.Reserved,
-		outgoing: e.outgoing, out: make(chan outMsg, outQueueLen)}
+		outgoing: e.outgoing, encryption: encryptionOf(e.nc), out: make(chan outMsg, outQueueLen)}
 	p := &peer{
 		conn:      c,
 		has:       bitfield.New(s.cfg.Info.NumPieces()),
@@ -166,7 +166,8 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 		bf = append([]byte(nil), s.dl.have.Bytes()...)
 	}
 	s.startConn(ctx, p.conn, bf)
-	s.log.Debug("peer connected", "peer", e.addr, "client", ClientName(p.peerID), "outgoing", e.outgoing)
+	s.log.Debug("peer connected", "peer", e.addr, "client", ClientName(p.peerID), "outgoing", e.outgoing,
+		"encryption", p.encryption.String())
 }
 
 func (s *Swarm) refusal(e connectedEvent, ai *addrInfo) string {

@@ -25,6 +25,7 @@ func (s *Swarm) Run(ctx context.Context) error {
 		Listener: s.cfg.Listener, Port: s.cfg.Port, PeerID: s.peerID,
 		MaxConns: s.cfg.MaxPeers, MaxHalfOpen: maxHalfOpen, DiskWorkers: s.cfg.DiskWorkers,
 		Dialer: s.cfg.Dialer, HandshakeTimeout: s.cfg.Timeouts.Handshake, Logger: s.cfg.Logger,
+		Encryption: s.cfg.Encryption,
 	})
 	if err != nil {
 		return err

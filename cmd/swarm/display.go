@@ -211,6 +211,7 @@ type sessionStats struct {
 	Have       int           `json:"have"`
 	Seconds    float64       `json:"seconds"`
 	Tracker    *trackerStats `json:"tracker,omitempty"` // nil when the torrent has no tracker
+	Peers      []peerSummary `json:"peers"`
 }
 
 // trackerStats is the tracker's state in the --stats JSON.
@@ -248,7 +249,7 @@ func writeStats(path string, ts []*session) error {
 			Name: t.mi.Info.Name, InfoHash: t.mi.InfoHash.String(), Size: t.mi.Info.TotalLength(),
 			Complete: st.Left == 0, Downloaded: st.Downloaded, Uploaded: st.Uploaded,
 			Pieces: st.NumPieces, Have: st.Have, Seconds: time.Since(t.start).Seconds(),
-			Tracker: newTrackerStats(t.mi, st.Tracker),
+			Tracker: newTrackerStats(t.mi, st.Tracker), Peers: t.peers.list(),
 		})
 	}
 	b, err := json.MarshalIndent(out, "", "  ")

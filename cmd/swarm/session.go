@@ -18,6 +18,7 @@ import (
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/bitfield"
+	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/peer/storage"
 )
 
@@ -46,6 +47,7 @@ type sessionFlags struct {
 	peers      []string
 	quiet      bool
 	fsync      bool // get: make the download durable at 100% and at exit
+	encryption string
 	// recheckEvery re-checks the content this often (0 = only on SIGHUP).
 	recheckEvery time.Duration
 }
@@ -63,6 +65,8 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.peers, "peer", nil, "also connect to this peer address (IP:port); repeatable")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
 	fl.DurationVar(&f.recheckEvery, "recheck-every", 0, "re-check the content on disk this often, like SIGHUP does (0 = off)")
+	fl.StringVar(&f.encryption, "encryption", "prefer", "peer encryption (MSE/PE, RC4): prefer (try encrypted, fall back to plain; "+
+		"accept both), require (encrypted only), off (plain only)")
 }
 
 // session is one torrent being downloaded or seeded by the CLI, in the process's one
@@ -82,6 +86,7 @@ type session struct {
 	stopped     bool       // out of the session: its seed limits are reached, or it failed
 	final       peer.Stats // the swarm's last stats, once stopped
 	err         error      // what its swarm stopped with, if not cleanly
+	peers       peerLedger // what --stats reports per peer
 }
 
 // runSessions loads the torrents, checks what is on disk, and runs them all behind one port
@@ -100,6 +105,10 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	if err != nil {
 		return err
 	}
+	enc, err := mse.ParsePolicy(f.encryption)
+	if err != nil {
+		return fmt.Errorf("--encryption: %w", err)
+	}
 	ts, err := openSessions(a, paths, f)
 	defer func() { err = errors.Join(err, closeSessions(ts)) }()
 	if err != nil {
@@ -116,7 +125,7 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	}
 	ps, err := peer.NewSession(peer.SessionConfig{
 		Listener: ln, UploadLimit: rate.Limit(up), DownloadLimit: rate.Limit(down),
-		Dialer: dialer(f.bind), Logger: a.logger,
+		Dialer: dialer(f.bind), Logger: a.logger, Encryption: enc,
 	})
 	if err != nil {
 		ln.Close()

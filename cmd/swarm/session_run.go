@@ -140,6 +140,7 @@ func (r *runner) poll(ctx context.Context) {
 		default:
 		}
 		st := t.sw.Stats()
+		t.peers.note(st.Peers)
 		if t.display != nil {
 			t.display.update(st)
 		}

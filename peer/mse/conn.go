@@ -14,7 +14,8 @@ const maxWriteChunk = 32 << 10
 // readers nor two concurrent writers. Deadlines and Close go to the underlying connection.
 type Conn struct {
 	net.Conn
-	method Method
+	method   Method
+	infoHash [20]byte
 
 	pending []byte      // raw bytes read during the handshake, not yet returned
 	dec     *rc4.Cipher // nil once nothing more is to be decrypted
@@ -27,6 +28,10 @@ type Conn struct {
 // Method returns the method in use: RC4, Plaintext (obfuscated handshake only), or 0 for a plain
 // BitTorrent connection that did not use MSE.
 func (c *Conn) Method() Method { return c.method }
+
+// InfoHash returns the torrent named by the MSE handshake (SKEY); zero for a plain connection.
+// The BitTorrent handshake that follows must name the same torrent.
+func (c *Conn) InfoHash() [20]byte { return c.infoHash }
 
 // Encrypted reports whether the stream is RC4-encrypted.
 func (c *Conn) Encrypted() bool { return c.method == RC4 }

@@ -81,7 +81,12 @@ func initiate(s *stream, cfg *InitiatorConfig) (*Conn, error) {
 	if err := s.send(step3(secret[:], cfg, enc)); err != nil {
 		return nil, err
 	}
-	return readStep4(s, cfg.Provide, enc, dec)
+	c, err := readStep4(s, cfg.Provide, enc, dec)
+	if err != nil {
+		return nil, err
+	}
+	c.infoHash = cfg.InfoHash
+	return c, nil
 }
 
 // step3 builds HASH('req1', S), HASH('req2', SKEY) xor HASH('req3', S),

@@ -136,6 +136,8 @@ func TestHandshakeMethods(t *testing.T) {
 					assert.Equal(t, tc.want, o.rc.Method())
 					assert.Equal(t, tc.want == mse.RC4, o.rc.Encrypted())
 					assert.Equal(t, mse.Result{InfoHash: ih, Method: tc.want, InitialPayloadLen: len(ia)}, o.res)
+					assert.Equal(t, ih, o.ic.InfoHash())
+					assert.Equal(t, ih, o.rc.InfoHash())
 					exchange(t, o.ic, o.rc, 100_000)
 				})
 			})

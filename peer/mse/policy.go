@@ -5,12 +5,13 @@ import "fmt"
 // Policy is a user's encryption setting (--encryption).
 type Policy uint8
 
-// Policies. Prefer tries MSE first and falls back to plain; Require speaks only MSE with RC4;
-// Off speaks only plain BitTorrent.
+// Policies. Off speaks only plain BitTorrent and is the zero value, so that a library user
+// opts in; Prefer (swarm's default on the command line) tries MSE first and falls back to
+// plain; Require speaks only MSE with RC4.
 const (
-	Prefer Policy = iota
+	Off Policy = iota
+	Prefer
 	Require
-	Off
 )
 
 // ParsePolicy parses "prefer", "require" or "off".

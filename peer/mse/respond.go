@@ -134,7 +134,7 @@ func readStep3(s *stream, cfg *ResponderConfig, secret []byte) (*Conn, Result, e
 	if err := s.send(reply); err != nil {
 		return nil, Result{}, err
 	}
-	c := &Conn{Conn: s.conn, method: selected, pending: s.rest(), dec: dec, decLeft: int64(iaLen)}
+	c := &Conn{Conn: s.conn, method: selected, infoHash: infoHash, pending: s.rest(), dec: dec, decLeft: int64(iaLen)}
 	if selected == RC4 {
 		c.enc, c.decLeft = enc, -1
 	} else if iaLen == 0 {
