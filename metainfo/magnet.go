@@ -5,7 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -68,8 +72,11 @@ func (m *MetaInfo) Magnet() string {
 	return mg.String()
 }
 
-// ParseMagnet parses a magnet link whose xt is urn:btih: with a 40-character hex or
-// 32-character base32 info-hash. Links that only carry a v2 (btmh) hash are refused.
+// ParseMagnet parses a magnet link (BEP 9) whose xt is urn:btih: with a 40-character hex or
+// 32-character base32 info-hash, and its dn, every tr (http, https or udp trackers), every ws
+// (http or https web seeds) and every x.pe (host:port, port not 0). A hybrid link's urn:btmh:
+// is skipped; a link that only carries a v2 (btmh) hash is refused. Unknown parameters are
+// ignored, as other clients do. Every error matches ErrMagnet and names the bad parameter.
 func ParseMagnet(s string) (Magnet, error) {
 	var mg Magnet
 	if len(s) > maxMagnetLen {
@@ -83,22 +90,86 @@ func ParseMagnet(s string) (Magnet, error) {
 	if err != nil {
 		return mg, fmt.Errorf("%w: %v", ErrMagnet, err)
 	}
-	found := false
-	for _, xt := range q["xt"] {
+	if mg.InfoHash, err = magnetHash(q["xt"]); err != nil {
+		return mg, err
+	}
+	if dn := q["dn"]; len(dn) > 0 {
+		mg.Name = dn[0]
+	}
+	if mg.Trackers, err = magnetURLs("tr", q["tr"], "http", "https", "udp"); err != nil {
+		return mg, err
+	}
+	if mg.WebSeeds, err = magnetURLs("ws", q["ws"], "http", "https"); err != nil {
+		return mg, err
+	}
+	for _, pe := range q["x.pe"] {
+		if err := checkPeerAddr(pe); err != nil {
+			return mg, fmt.Errorf("%w: x.pe %q: %v", ErrMagnet, pe, err)
+		}
+		mg.Peers = append(mg.Peers, pe)
+	}
+	return mg, nil
+}
+
+// magnetHash finds the v1 info-hash among the xt values.
+func magnetHash(xts []string) (Hash, error) {
+	v2 := false
+	for _, xt := range xts {
 		if h, ok := cutPrefixFold(xt, "urn:btih:"); ok {
-			if mg.InfoHash, err = parseBTIH(h); err != nil {
-				return mg, err
-			}
-			found = true
-			break
+			return parseBTIH(h)
+		}
+		if _, ok := cutPrefixFold(xt, "urn:btmh:"); ok {
+			v2 = true
 		}
 	}
-	if !found {
-		return mg, fmt.Errorf("%w: no xt=urn:btih: info-hash", ErrMagnet)
+	if v2 {
+		return Hash{}, fmt.Errorf("%w: xt: only a v2 info-hash (urn:btmh:), and BitTorrent v2 is not supported: need xt=urn:btih:", ErrMagnet)
 	}
-	mg.Name = q.Get("dn")
-	mg.Trackers, mg.WebSeeds, mg.Peers = q["tr"], q["ws"], q["x.pe"]
-	return mg, nil
+	if len(xts) > 0 {
+		return Hash{}, fmt.Errorf("%w: xt %q: not urn:btih:", ErrMagnet, xts[0])
+	}
+	return Hash{}, fmt.Errorf("%w: no xt=urn:btih: info-hash", ErrMagnet)
+}
+
+// magnetURLs checks the URLs of parameter key, which must use one of schemes and have a host.
+func magnetURLs(key string, vals []string, schemes ...string) ([]string, error) {
+	for _, v := range vals {
+		u, err := url.Parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s %q: %v", ErrMagnet, key, v, err)
+		}
+		if !slices.Contains(schemes, strings.ToLower(u.Scheme)) || u.Host == "" {
+			return nil, fmt.Errorf("%w: %s %q: want a %s URL", ErrMagnet, key, v, strings.Join(schemes, ", "))
+		}
+	}
+	return vals, nil
+}
+
+// checkPeerAddr checks an x.pe value: host:port with a port from 1 to 65535.
+func checkPeerAddr(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errors.New("want host:port")
+	}
+	if host == "" {
+		return errors.New("no host")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("bad port %q", port)
+	}
+	return nil
+}
+
+// PeerAddrs returns the x.pe peers given as IP:port (host names are left out: callers that
+// resolve names use Peers).
+func (mg Magnet) PeerAddrs() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, pe := range mg.Peers {
+		if ap, err := netip.ParseAddrPort(pe); err == nil && ap.Port() != 0 {
+			out = append(out, ap)
+		}
+	}
+	return out
 }
 
 // parseBTIH decodes a v1 info-hash in hex (40 characters) or base32 (32 characters).

@@ -1,6 +1,7 @@
 package metainfo
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,10 +42,22 @@ func TestParseMagnet(t *testing.T) {
 			Magnet{InfoHash: want, Name: "My File!", Trackers: []string{"http://a/ann", "udp://b:1"},
 				WebSeeds: []string{"http://w/"}, Peers: []string{"127.0.0.1:6881"}}, ""},
 		{"hybrid takes btih", "magnet:?xt=urn:btmh:1220aabb&xt=urn:btih:" + hexHash, Magnet{InfoHash: want}, ""},
-		{"v2 only", "magnet:?xt=urn:btmh:1220aabb", Magnet{}, "no xt=urn:btih: info-hash"},
+		{"v2 only", "magnet:?xt=urn:btmh:1220aabb", Magnet{}, "xt: only a v2 info-hash (urn:btmh:)"},
+		{"other urn", "magnet:?xt=urn:sha1:abc", Magnet{}, `xt "urn:sha1:abc": not urn:btih:`},
+		{"unknown params ignored", "magnet:?xt=urn:btih:" + hexHash + "&xl=10&as=http://x&kt=a", Magnet{InfoHash: want}, ""},
+		{"ipv6 peer", "magnet:?xt=urn:btih:" + hexHash + "&x.pe=[::1]:6881", Magnet{InfoHash: want, Peers: []string{"[::1]:6881"}}, ""},
+		{"host name peer", "magnet:?xt=urn:btih:" + hexHash + "&x.pe=localhost:6881", Magnet{InfoHash: want, Peers: []string{"localhost:6881"}}, ""},
+		{"peer without port", "magnet:?xt=urn:btih:" + hexHash + "&x.pe=127.0.0.1", Magnet{}, `x.pe "127.0.0.1": want host:port`},
+		{"peer port 0", "magnet:?xt=urn:btih:" + hexHash + "&x.pe=127.0.0.1:0", Magnet{}, `x.pe "127.0.0.1:0": bad port "0"`},
+		{"peer port too big", "magnet:?xt=urn:btih:" + hexHash + "&x.pe=127.0.0.1:70000", Magnet{}, `x.pe "127.0.0.1:70000": bad port`},
+		{"peer no host", "magnet:?xt=urn:btih:" + hexHash + "&x.pe=:80", Magnet{}, `x.pe ":80": no host`},
+		{"tracker not a URL", "magnet:?xt=urn:btih:" + hexHash + "&tr=tracker.example", Magnet{}, `tr "tracker.example": want a http, https, udp URL`},
+		{"tracker bad scheme", "magnet:?xt=urn:btih:" + hexHash + "&tr=wss://t/a", Magnet{}, `tr "wss://t/a": want a`},
+		{"web seed udp", "magnet:?xt=urn:btih:" + hexHash + "&ws=udp://w:1", Magnet{}, `ws "udp://w:1": want a http, https URL`},
 		{"no xt", "magnet:?dn=x", Magnet{}, "no xt=urn:btih: info-hash"},
 		{"short hash", "magnet:?xt=urn:btih:abcd", Magnet{}, "want 40 hex or 32 base32 characters"},
 		{"bad hex", "magnet:?xt=urn:btih:" + "zz" + hexHash[2:], Magnet{}, "invalid byte"},
+		{"long hash", "magnet:?xt=urn:btih:" + hexHash + "00", Magnet{}, "want 40 hex or 32 base32 characters"},
 		{"bad base32", "magnet:?xt=urn:btih:1111111111111111111111111111111Y", Magnet{}, "illegal base32 data"},
 		{"not magnet", "http://example.com/?xt=urn:btih:" + hexHash, Magnet{}, "does not start with magnet:?"},
 		{"bad escape", "magnet:?xt=urn:btih:" + hexHash + "&dn=%zz", Magnet{}, "invalid URL escape"},
@@ -69,4 +82,9 @@ func TestMagnetStringRoundTrip(t *testing.T) {
 	back, err := ParseMagnet(mg.String())
 	require.NoError(t, err)
 	assert.Equal(t, mg, back)
+}
+
+func TestMagnetPeerAddrs(t *testing.T) {
+	mg := Magnet{Peers: []string{"127.0.0.1:1", "[::1]:2", "localhost:3"}}
+	assert.Equal(t, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("[::1]:2")}, mg.PeerAddrs())
 }

@@ -40,14 +40,20 @@ type infoFileJSON struct {
 func newInfoCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "info FILE.torrent",
-		Short: "Show what a .torrent holds",
+		Use:   "info FILE.torrent|MAGNET",
+		Short: "Show what a .torrent or a magnet link holds",
 		Long: `Info validates a .torrent and prints its name, info-hash, size, piece length and count,
-files, trackers (by tier), private flag and magnet link. --json prints the same as JSON.`,
+files, trackers (by tier), private flag and magnet link. Given a magnet link, it prints the
+info-hash, name, trackers, web seeds and peer addresses the link holds. --json prints the
+same as JSON.`,
 		Example: `  swarm info ubuntu.iso.torrent
-  swarm info photos.torrent --json | jq -r .info_hash`,
+  swarm info photos.torrent --json | jq -r .info_hash
+  swarm info 'magnet:?xt=urn:btih:...&dn=name&tr=http://tracker/announce'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if isMagnet(args[0]) {
+				return writeMagnetInfo(a.stdout, args[0], asJSON)
+			}
 			m, err := metainfo.Load(args[0])
 			if err != nil {
 				return err // already names the operation: "load torrent FILE: ..."

@@ -76,3 +76,33 @@ func TestInfoFormatSize(t *testing.T) {
 		assert.Equal(t, tt.want, humanBytes(tt.n))
 	}
 }
+
+func TestInfoCommandMagnet(t *testing.T) {
+	link := "magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK&dn=My+File&tr=http%3A%2F%2F127.0.0.1%3A6969%2Fannounce&x.pe=127.0.0.1:6881"
+	stdout, _, err := runCmd(t, "info", link)
+	require.NoError(t, err)
+	want := `Magnet link (the info dictionary is fetched from peers)
+Name:       My File
+Info-hash:  c12fe1c06bba254a9dc9f519b335aa7c1367a88a
+Trackers:
+  http://127.0.0.1:6969/announce
+Peers:
+  127.0.0.1:6881
+Magnet: magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=My+File&tr=http%3A%2F%2F127.0.0.1%3A6969%2Fannounce&x.pe=127.0.0.1%3A6881
+`
+	assert.Equal(t, want, stdout)
+
+	stdout, _, err = runCmd(t, "info", "--json", link)
+	require.NoError(t, err)
+	var v magnetJSON
+	require.NoError(t, json.Unmarshal([]byte(stdout), &v))
+	assert.Equal(t, "c12fe1c06bba254a9dc9f519b335aa7c1367a88a", v.InfoHash)
+	assert.Equal(t, []string{"127.0.0.1:6881"}, v.Peers)
+
+	_, _, err = runCmd(t, "info", "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&x.pe=127.0.0.1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `x.pe "127.0.0.1"`)
+	_, _, err = runCmd(t, "info", "magnet:?xt=urn:btmh:1220aabb")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "v2")
+}
