@@ -8,16 +8,14 @@ import (
 var idNames = [...]string{
 	Choke: "choke", Unchoke: "unchoke", Interested: "interested", NotInterested: "not interested",
 	Have: "have", BitfieldID: "bitfield", Request: "request", Piece: "piece", Cancel: "cancel",
-	Port: "port",
+	Port: "port", Suggest: "suggest", HaveAll: "have all", HaveNone: "have none",
+	RejectRequest: "reject request", AllowedFast: "allowed fast", Extended: "extended",
 }
 
 // String names the message type, e.g. "piece" or "id 20".
 func (id ID) String() string {
-	if int(id) < len(idNames) {
+	if int(id) < len(idNames) && idNames[id] != "" {
 		return idNames[id]
-	}
-	if id == Extended {
-		return "extended"
 	}
 	return "id " + strconv.Itoa(int(id))
 }
@@ -30,9 +28,9 @@ func AppendMessage(b []byte, m Message) []byte {
 		return append(b, 0, 0, 0, 0)
 	}
 	switch m.ID {
-	case Have:
-		return binary.BigEndian.AppendUint32(appendHeader(b, 5, Have), m.Index)
-	case Request, Cancel:
+	case Have, Suggest, AllowedFast:
+		return binary.BigEndian.AppendUint32(appendHeader(b, 5, m.ID), m.Index)
+	case Request, Cancel, RejectRequest:
 		b = appendHeader(b, 13, m.ID)
 		b = binary.BigEndian.AppendUint32(b, m.Index)
 		b = binary.BigEndian.AppendUint32(b, m.Begin)
@@ -43,6 +41,9 @@ func AppendMessage(b []byte, m Message) []byte {
 		return append(appendHeader(b, 1+uint32(len(m.Bitfield)), BitfieldID), m.Bitfield...)
 	case Piece:
 		return append(AppendPieceHeader(b, m.Index, m.Begin, len(m.Block)), m.Block...)
+	case Extended:
+		b = append(appendHeader(b, 2+uint32(len(m.Payload)), Extended), m.ExtID)
+		return append(b, m.Payload...)
 	default:
 		return appendHeader(b, 1, m.ID)
 	}

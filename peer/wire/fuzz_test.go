@@ -67,3 +67,58 @@ func smallStream() []byte {
 	}
 	return b
 }
+
+// FuzzExtHandshake: any payload parses or fails with ErrExtension, and a parsed handshake
+// re-encodes to one that parses the same.
+func FuzzExtHandshake(f *testing.F) {
+	f.Add([]byte("d1:md11:ut_metadatai2e6:ut_pexi1ee13:metadata_sizei1000e1:pi6881e4:reqqi500e1:v4:test6:yourip4:\x7f\x00\x00\x01e"))
+	f.Add([]byte("d1:md6:ut_pex3:abcee"))
+	f.Add([]byte("de"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ParseExtHandshake(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrExtension)
+			return
+		}
+		back, err := ParseExtHandshake(h.Marshal())
+		require.NoError(t, err)
+		assert.Equal(t, h, back)
+	})
+}
+
+// FuzzMetadataMsg: any payload parses or fails with ErrExtension, and a parsed message
+// re-encodes to one that parses the same.
+func FuzzMetadataMsg(f *testing.F) {
+	f.Add([]byte("d8:msg_typei0e5:piecei0ee"))
+	f.Add([]byte("d8:msg_typei1e5:piecei0e10:total_sizei5eehello"))
+	f.Add([]byte("d8:msg_typei2e5:piecei9ee"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseMetadataMsg(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrExtension)
+			return
+		}
+		back, err := ParseMetadataMsg(m.Marshal())
+		require.NoError(t, err)
+		assert.Equal(t, m, back)
+	})
+}
+
+// FuzzPEX: any payload parses or fails with ErrExtension within the peer cap, and a parsed
+// message re-encodes to one that parses the same.
+func FuzzPEX(f *testing.F) {
+	f.Add([]byte("d5:added6:\x7f\x00\x00\x02\x1a\xe17:added.f1:\x02e"))
+	f.Add([]byte("d6:added618:\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x1a\xe18:added6.f1:\x017:dropped6:\x0a\x00\x00\x01\x00\x50e"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePEX(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrExtension)
+			return
+		}
+		require.LessOrEqual(t, len(p.Added)+len(p.Dropped), MaxPEXPeers)
+		back, err := ParsePEX(p.Marshal())
+		require.NoError(t, err)
+		assert.ElementsMatch(t, p.Added, back.Added)
+		assert.ElementsMatch(t, p.Dropped, back.Dropped)
+	})
+}

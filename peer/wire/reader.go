@@ -18,9 +18,9 @@ const ReadBufferSize = 32 << 10
 //
 // Every length a peer announces is checked before anything is allocated: no message may be
 // longer than the largest legal one for this torrent, max(9+MaxBlock, 1+ceil(NumPieces/8),
-// 13), and each known ID has its exact size. Unknown IDs (including Extended, 20, until BEP 10
-// is supported) are read and discarded within that cap and returned as a Message carrying only
-// the ID, so the engine may ignore them. The codec does not know the torrent's geometry: the
+// 13), except that an extended message (BEP 10) may carry MaxExtendedLen bytes, and each known
+// ID has its exact size. Unknown IDs are read and discarded within that cap and
+// returned as a Message carrying only the ID, so the engine may ignore them. The codec does not know the torrent's geometry: the
 // engine checks request lengths, indexes and offsets, and that a piece was asked for.
 type Reader struct {
 	br     *bufio.Reader
@@ -68,12 +68,18 @@ func (r *Reader) ReadMessage() (Message, error) {
 	if n == 0 {
 		return Message{KeepAlive: true}, nil
 	}
-	if n > r.maxLen {
+	if n > max(r.maxLen, 2+MaxExtendedLen) {
 		return Message{}, violation("message length %d exceeds the limit %d", n, r.maxLen)
 	}
 	id, err := r.br.ReadByte()
 	if err != nil {
 		return Message{}, fmt.Errorf("read message: %w", unexpected(err))
+	}
+	if ID(id) == Extended && n > 2+MaxExtendedLen {
+		return Message{}, violation("extended message length %d exceeds the limit %d", n, 2+MaxExtendedLen)
+	}
+	if ID(id) != Extended && n > r.maxLen {
+		return Message{}, violation("message length %d exceeds the limit %d", n, r.maxLen)
 	}
 	return r.readBody(ID(id), n-1)
 }
@@ -84,8 +90,12 @@ func (r *Reader) readBody(id ID, n uint32) (Message, error) {
 	switch id {
 	case Choke, Unchoke, Interested, NotInterested:
 		return m, r.expect(id, n, 0)
-	case Have, Request, Cancel, Port:
+	case HaveAll, HaveNone:
+		return m, r.expect(id, n, 0)
+	case Have, Request, Cancel, Port, Suggest, RejectRequest, AllowedFast:
 		return r.readFixed(m, n)
+	case Extended:
+		return r.readExtended(m, n)
 	case Piece:
 		return r.readPiece(m, n)
 	case BitfieldID:
@@ -99,14 +109,14 @@ func (r *Reader) readBody(id ID, n uint32) (Message, error) {
 }
 
 // payloadSize is the payload size of the fixed-size messages with fields.
-var payloadSize = [...]uint32{Have: 4, Request: 12, Cancel: 12, Port: 2}
+var payloadSize = [...]uint32{Have: 4, Request: 12, Cancel: 12, Port: 2, Suggest: 4, RejectRequest: 12, AllowedFast: 4}
 
 func (r *Reader) readFixed(m Message, n uint32) (Message, error) {
 	if err := r.fixed(m.ID, n, payloadSize[m.ID]); err != nil {
 		return Message{}, err
 	}
 	switch m.ID {
-	case Have:
+	case Have, Suggest, AllowedFast:
 		m.Index = r.u32(0)
 	case Port:
 		m.Port = binary.BigEndian.Uint16(r.hdr[:2])
@@ -176,4 +186,21 @@ func (r *Reader) readBitfield(m Message, n uint32) (Message, error) {
 
 func violation(format string, args ...any) error {
 	return &ProtocolError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// readExtended reads an extended message: its extended id and at most MaxExtendedLen bytes.
+func (r *Reader) readExtended(m Message, n uint32) (Message, error) {
+	if n < 1 || n-1 > MaxExtendedLen {
+		return Message{}, violation("extended message of %d bytes, want 2 to %d", n+1, 2+MaxExtendedLen)
+	}
+	id, err := r.br.ReadByte()
+	if err != nil {
+		return Message{}, fmt.Errorf("read message: %w", unexpected(err))
+	}
+	m.ExtID = id
+	m.Payload = make([]byte, n-1)
+	if err := r.full(m.Payload); err != nil {
+		return Message{}, err
+	}
+	return m, nil
 }

@@ -26,7 +26,9 @@ func allMessages() []Message {
 		{ID: Piece, Index: 3, Begin: BlockSize, Block: bytes.Repeat([]byte{0x5a}, BlockSize)},
 		{ID: Piece, Index: 4, Begin: 0, Block: []byte{}},
 		{ID: Port, Port: 6881},
-		{ID: Extended}, {ID: 200},
+		{ID: Extended, ExtID: 3, Payload: []byte("d1:ai1ee")}, {ID: Extended, Payload: []byte{}}, {ID: 200},
+		{ID: Suggest, Index: 5}, {ID: HaveAll}, {ID: HaveNone}, {ID: AllowedFast, Index: 12},
+		{ID: RejectRequest, Index: 2, Begin: BlockSize, Length: BlockSize},
 	}
 }
 
@@ -135,11 +137,11 @@ func TestZeroPieces(t *testing.T) {
 }
 
 func TestUnknownDiscarded(t *testing.T) {
-	in := append(frame(4, 20, 'a', 'b', 'c'), AppendMessage(nil, Message{ID: Have, Index: 9})...)
+	in := append(frame(4, 21, 'a', 'b', 'c'), AppendMessage(nil, Message{ID: Have, Index: 9})...)
 	r := NewReader(bytes.NewReader(in), testLimits)
 	m, err := r.ReadMessage()
 	require.NoError(t, err)
-	assert.Equal(t, Message{ID: Extended}, m)
+	assert.Equal(t, Message{ID: 21}, m)
 	m, err = r.ReadMessage()
 	require.NoError(t, err)
 	assert.Equal(t, Message{ID: Have, Index: 9}, m)

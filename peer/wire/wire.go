@@ -16,8 +16,7 @@ const BlockSize = 16 << 10
 // Reserved is the handshake's eight reserved bytes.
 type Reserved [8]byte
 
-// Reserved bits we know of. We set none yet; the extension protocol (BEP 10) and the Fast
-// extension (BEP 6) will.
+// Reserved bits we know of.
 const (
 	ExtensionByte, ExtensionBit = 5, 0x10 // BEP 10
 	FastByte, FastBit           = 7, 0x04 // BEP 6
@@ -49,19 +48,30 @@ const (
 	Piece
 	Cancel
 	Port
-	Extended ID = 20 // BEP 10, reserved for later
+)
+
+// Message IDs of the Fast extension (BEP 6) and the extension protocol (BEP 10).
+const (
+	Suggest       ID = 0x0d
+	HaveAll       ID = 0x0e
+	HaveNone      ID = 0x0f
+	RejectRequest ID = 0x10
+	AllowedFast   ID = 0x11
+	Extended      ID = 20
 )
 
 // Message is one decoded message. Which fields are meaningful depends on ID.
 type Message struct {
 	KeepAlive bool // a zero-length message; ID is meaningless
 	ID        ID
-	Index     uint32 // have, request, piece, cancel
-	Begin     uint32 // request, piece, cancel
-	Length    uint32 // request, cancel
+	Index     uint32 // have, request, piece, cancel, suggest, reject, allowed fast
+	Begin     uint32 // request, piece, cancel, reject
+	Length    uint32 // request, cancel, reject
 	Bitfield  []byte // bitfield: exactly ceil(pieces/8) bytes, spare bits zero
 	Block     []byte // piece: the data; owned by the caller after ReadMessage returns
 	Port      uint16 // port
+	ExtID     uint8  // extended: the extended message id (0 is the extension handshake)
+	Payload   []byte // extended: the payload after ExtID; owned by the caller
 }
 
 // Limits bound what a peer may send on one connection.
