@@ -179,7 +179,7 @@ func (c *Client) eachTracker(ctx context.Context, try func(u string) error) erro
 				c.promote(ti, u)
 				return nil
 			}
-			c.log.Debug("tracker failed, trying the next", "tracker", u, "err", err)
+			c.log.Debug("tracker failed, trying the next", "tracker", Redact(u), "err", err)
 			errs = append(errs, err)
 			if ctx.Err() != nil {
 				return errors.Join(errs...)
@@ -216,7 +216,7 @@ func (c *Client) AnnounceTo(ctx context.Context, announceURL string, req Announc
 	}
 	body, err := c.get(ctx, u)
 	if err != nil {
-		return AnnounceResponse{}, fmt.Errorf("announce to %s: %w", announceURL, err)
+		return AnnounceResponse{}, fmt.Errorf("announce to %s: %w", Redact(announceURL), err)
 	}
 	resp, tid, err := parseAnnounceReply(body)
 	var fe *FailureError
@@ -225,7 +225,7 @@ func (c *Client) AnnounceTo(ctx context.Context, announceURL string, req Announc
 		return AnnounceResponse{}, fe
 	}
 	if err != nil {
-		return AnnounceResponse{}, fmt.Errorf("announce to %s: %w", announceURL, err)
+		return AnnounceResponse{}, fmt.Errorf("announce to %s: %w", Redact(announceURL), err)
 	}
 	if tid != "" {
 		c.mu.Lock()
@@ -234,7 +234,7 @@ func (c *Client) AnnounceTo(ctx context.Context, announceURL string, req Announc
 	}
 	resp.Tracker = announceURL
 	if resp.Warning != "" {
-		c.log.Warn("tracker warning", "tracker", announceURL, "warning", resp.Warning)
+		c.log.Warn("tracker warning", "tracker", Redact(announceURL), "warning", resp.Warning)
 	}
 	return resp, nil
 }
@@ -249,6 +249,9 @@ func (c *Client) get(ctx context.Context, u string) ([]byte, error) {
 		hreq.Header.Set("User-Agent", c.ua)
 	}
 	resp, err := c.hc.Do(hreq)
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		err = ue.Err // its message quotes u: our peer_id, key and any passkey
+	}
 	if err != nil {
 		return nil, err
 	}

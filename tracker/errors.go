@@ -49,5 +49,5 @@ type FailureError struct {
 
 // Error names the tracker and its reason.
 func (e *FailureError) Error() string {
-	return fmt.Sprintf("tracker %s: failure reason: %s", e.Tracker, e.Reason)
+	return fmt.Sprintf("tracker %s: failure reason: %s", Redact(e.Tracker), e.Reason)
 }

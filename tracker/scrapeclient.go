@@ -66,7 +66,7 @@ func (c *Client) ScrapeFrom(ctx context.Context, announceURL string, hashes ...m
 	u.RawQuery = q.String()
 	body, err := c.get(ctx, u.String())
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", su, err)
+		return nil, fmt.Errorf("scrape %s: %w", Redact(su), err)
 	}
 	out, err := parseScrapeReply(body)
 	if fe, ok := errors.AsType[*FailureError](err); ok {
@@ -74,7 +74,7 @@ func (c *Client) ScrapeFrom(ctx context.Context, announceURL string, hashes ...m
 		return nil, fe
 	}
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", su, err)
+		return nil, fmt.Errorf("scrape %s: %w", Redact(su), err)
 	}
 	return out, nil
 }

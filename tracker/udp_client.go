@@ -169,7 +169,7 @@ func udpError(op, u string, err error) error {
 	if er, ok := errors.AsType[*udpwire.ErrorReply](err); ok {
 		return &FailureError{Tracker: u, Reason: er.Message}
 	}
-	return fmt.Errorf("%s %s: %w", op, u, err)
+	return fmt.Errorf("%s %s: %w", op, Redact(u), err)
 }
 
 // exchange sends one request, connecting first when the connection id is missing or older
