@@ -22,6 +22,9 @@ import (
 type trackerKind struct {
 	name  string
 	start func(t *testing.T, ctx context.Context, addr string, infoHashes []string) *proc
+	// udp makes torrents announce over BEP 15 to the same address (the harness still
+	// scrapes over HTTP to watch the swarm).
+	udp bool
 }
 
 // tracker is a tracker of some kind with its address reserved. Torrents are made with its URL
@@ -39,7 +42,12 @@ func newTracker(t *testing.T, kind *trackerKind) *tracker {
 }
 
 // URL is the announce URL.
-func (tr *tracker) URL() string { return announceURL(tr.addr) }
+func (tr *tracker) URL() string {
+	if tr.kind.udp {
+		return "udp://" + tr.addr + "/announce"
+	}
+	return announceURL(tr.addr)
+}
 
 // start runs the tracker and waits until it answers HTTP.
 func (tr *tracker) start(t *testing.T, ctx context.Context, infoHashes ...string) {
@@ -77,7 +85,7 @@ func startOpentracker(t *testing.T, ctx context.Context, addr string, infoHashes
 	ip, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
 	return startProcIn(t, ctx, dir, "opentracker", "opentracker", "-d", dir, "-w", "whitelist",
-		"-i", ip, "-p", port, "-A", ip)
+		"-i", ip, "-p", port, "-P", port, "-A", ip)
 }
 
 // waitListening waits until addr answers HTTP.
