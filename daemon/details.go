@@ -101,14 +101,11 @@ func (d *Daemon) Peers(infoHash string) ([]Peer, error) {
 }
 
 func ledgerPeer(e peer.LedgerEntry) Peer {
-	p := Peer{Addr: e.Addr.String(), Source: "tracker", State: e.State, Reason: e.Reason, Fails: e.Fails, NextDial: e.NextDial, Progress: e.Progress}
+	p := Peer{Addr: e.Addr.String(), Source: string(e.Source), State: e.State, Reason: e.Reason, Fails: e.Fails, NextDial: e.NextDial, Progress: e.Progress}
 	if c := e.Connected; c != nil {
 		p.Client, p.Outgoing, p.Snubbed = c.Client, c.Outgoing, c.Snubbed
 		p.AmChoking, p.AmInterested, p.PeerChoking, p.PeerInterested = c.Choked, c.Interested, c.PeerChoking, c.PeerInterested
 		p.DownRate, p.UpRate, p.Downloaded, p.Uploaded = c.DownRate, c.UpRate, c.Downloaded, c.Uploaded
-		if !c.Outgoing {
-			p.Source = "incoming"
-		}
 	}
 	return p
 }

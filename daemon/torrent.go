@@ -152,6 +152,10 @@ func (d *Daemon) schedule(ctx context.Context) {
 		switch {
 		case t.errMsg != "" || t.rec.Paused || t.rec.Finished:
 			t.stop(d)
+		case t.needCheck && t.run != nil && !t.run.stopping:
+			if !t.checking {
+				d.startLiveRecheck(ctx, t) // peers stay connected meanwhile
+			}
 		case t.needCheck || !t.haveOK:
 			if t.run != nil {
 				t.stop(d) // check once it has stopped
@@ -199,6 +203,33 @@ func (d *Daemon) startCheck(ctx context.Context, t *torrent) {
 				t.rec.DoneAt = time.Now()
 				d.dirty = true
 			}
+		}
+		d.mu.Unlock()
+		d.poke()
+		d.subs.publish(Event{Kind: EventChanged, InfoHash: t.ih.String()})
+	})
+}
+
+// startLiveRecheck verifies the content inside the running swarm (peer.Swarm.Recheck): no
+// reconnect, no new announce; d.mu is held.
+func (d *Daemon) startLiveRecheck(ctx context.Context, t *torrent) {
+	t.checking = true
+	cctx, cancel := context.WithCancel(ctx)
+	t.cancelChk = cancel
+	sw := t.run.sw
+	d.wg.Go(func() {
+		defer cancel()
+		res, err := sw.Recheck(cctx)
+		d.mu.Lock()
+		t.checking, t.cancelChk = false, nil
+		switch {
+		case errors.Is(err, peer.ErrNotRunning):
+			// It stopped meanwhile: needCheck stays, and the stopped path checks it.
+		case err != nil && cctx.Err() == nil:
+			t.fail(err)
+		case err == nil:
+			t.needCheck = false
+			d.log.Info("recheck done", "infohash", t.ih, "result", res)
 		}
 		d.mu.Unlock()
 		d.poke()

@@ -1,6 +1,10 @@
 package peer
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -18,9 +22,22 @@ type PieceSnapshot struct {
 	Availability []int
 }
 
+// PeerSource is where the swarm learnt of a peer.
+type PeerSource string
+
+// Peer sources.
+const (
+	SourceTracker  PeerSource = "tracker"  // the Announcer's reply
+	SourceIncoming PeerSource = "incoming" // it connected to us
+	SourceManual   PeerSource = "manual"   // AddPeers (the command line, the API)
+	SourcePEX      PeerSource = "pex"      // peer exchange (BEP 11)
+	SourceDHT      PeerSource = "dht"      // the DHT (BEP 5)
+)
+
 // LedgerEntry is one peer the swarm knows of, connected or not.
 type LedgerEntry struct {
-	Addr netip.AddrPort
+	Addr   netip.AddrPort
+	Source PeerSource
 	// State is "connected", "connecting", "backing off" (a dial failed or it went away: the
 	// swarm waits before dialing again), "idle" (known, not dialed yet) or "banned".
 	State string
@@ -91,7 +108,10 @@ func (s *Swarm) ledger() []LedgerEntry {
 	byAddr := map[netip.AddrPort]*LedgerEntry{}
 	for i := range st.Peers {
 		ps := st.Peers[i]
-		e := &LedgerEntry{Addr: ps.Addr, State: "connected", Connected: &ps}
+		e := &LedgerEntry{Addr: ps.Addr, State: "connected", Connected: &ps, Source: SourceIncoming}
+		if ai := s.peers.known[ps.Addr]; ai != nil && ps.Outgoing {
+			e.Source = ai.source
+		}
 		byAddr[ps.Addr] = e
 	}
 	for _, p := range s.peers.byID {
@@ -103,23 +123,8 @@ func (s *Swarm) ledger() []LedgerEntry {
 		if byAddr[addr] != nil {
 			continue
 		}
-		e := &LedgerEntry{Addr: addr, Fails: ai.fails, NextDial: ai.next}
-		switch ai.state {
-		case addrDialing:
-			e.State = "connecting"
-		case addrBanned:
-			e.State, e.Reason = "banned", "banned"
-		case addrConnected:
-			e.State = "connected"
-		default:
-			e.State = "idle"
-			if ai.fails > 0 || s.now.Before(ai.next) {
-				e.State = "backing off"
-			}
-			if s.seeding && ai.seed {
-				e.State, e.Reason = "idle", "not dialed: both sides are seeds"
-			}
-		}
+		e := &LedgerEntry{Addr: addr, Source: ai.source, Fails: ai.fails, NextDial: ai.next, Reason: ai.reason}
+		e.State, e.Reason = s.idleState(ai)
 		byAddr[addr] = e
 	}
 	out := make([]LedgerEntry, 0, len(byAddr))
@@ -128,4 +133,43 @@ func (s *Swarm) ledger() []LedgerEntry {
 	}
 	slices.SortFunc(out, func(a, b LedgerEntry) int { return a.Addr.Compare(b.Addr) })
 	return out
+}
+
+// idleState says where a known address that is not connected stands, and why.
+func (s *Swarm) idleState(ai *addrInfo) (state, reason string) {
+	switch {
+	case ai.state == addrDialing:
+		return "connecting", ""
+	case ai.state == addrBanned:
+		return "banned", orStr(ai.reason, "banned")
+	case ai.state == addrConnected: // an incoming connection from it is being set up
+		return "connecting", ""
+	case s.seeding && ai.seed:
+		return "idle", "not connected: both sides are seeds"
+	case s.now.Before(ai.next):
+		return "backing off", fmt.Sprintf("%s; next try in %s", orStr(ai.reason, "waiting"), ai.next.Sub(s.now).Round(time.Second))
+	case len(s.peers.byID)+s.peers.dialing >= s.cfg.MaxPeers:
+		return "idle", fmt.Sprintf("not connected: the torrent's peer cap (%d)", s.cfg.MaxPeers)
+	case s.sess != nil && s.sess.conns.full():
+		return "idle", "not connected: global connection cap"
+	case s.peers.dialing >= maxHalfOpen || s.sess != nil && s.sess.halfOpen.full():
+		return "idle", "not connected yet: dial budget in use"
+	}
+	return "idle", ai.reason
+}
+
+func orStr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// dropReason says why a connection ended, for the ledger.
+func dropReason(err error) string {
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		return "disconnected"
+	}
+	return "disconnected: " + err.Error()
 }

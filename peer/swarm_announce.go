@@ -103,7 +103,7 @@ func (s *Swarm) onAnnounceDone(e announceDoneEvent) {
 	a.interval, a.minInterval = e.resp.Interval, e.resp.MinInterval
 	a.next = s.now.Add(s.announceInterval())
 	s.log.Debug("announced", "event", e.ev, "peers", len(e.resp.Peers), "seeders", e.resp.Seeders, "leechers", e.resp.Leechers)
-	s.addKnown(e.resp.Peers, s.now)
+	s.addKnown(e.resp.Peers, s.now, SourceTracker)
 }
 
 // minRegularInterval guards against a tracker that asks for announces back to back.

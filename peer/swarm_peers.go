@@ -49,6 +49,9 @@ type addrInfo struct {
 	fails int       // failed dials in a row
 	next  time.Time // not before
 	seed  bool      // it was a seed: no point dialing it while we seed
+	// source is where we learnt the address; reason why it is where it is (for Ledger).
+	source PeerSource
+	reason string
 }
 
 // peerTable holds the connected peers and the addresses we know.
@@ -72,14 +75,14 @@ func newPeerTable() peerTable {
 }
 
 // addKnown records addresses to dial; known ones keep their state and backoff.
-func (s *Swarm) addKnown(addrs []netip.AddrPort, now time.Time) {
+func (s *Swarm) addKnown(addrs []netip.AddrPort, now time.Time, source PeerSource) {
 	for _, a := range addrs {
 		a = netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
 		if !a.IsValid() || a.Port() == 0 || s.sess.isSelf(a) {
 			continue
 		}
 		if _, ok := s.peers.known[a]; !ok {
-			s.peers.known[a] = &addrInfo{next: now}
+			s.peers.known[a] = &addrInfo{next: now, source: source}
 		}
 	}
 	s.peers.wantDial = true
@@ -120,8 +123,9 @@ func (s *Swarm) onDialFailed(e dialFailedEvent) {
 	s.peers.dialing--
 	ai := s.peers.known[e.addr]
 	s.log.Debug("dial failed", "peer", e.addr, "err", e.err)
+	ai.reason = "dial failed: " + e.err.Error()
 	if errors.Is(e.err, ErrSelf) {
-		ai.state = addrBanned
+		ai.state, ai.reason = addrBanned, "our own address"
 		return
 	}
 	ai.state = addrIdle
@@ -140,12 +144,12 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 		s.log.Debug("connection refused", "peer", e.addr, "reason", reason)
 		_ = e.nc.Close()
 		if ai != nil && ai.state != addrBanned {
-			ai.state, ai.next = addrIdle, s.now.Add(s.cfg.Timeouts.RedialMax)
+			ai.state, ai.next, ai.reason = addrIdle, s.now.Add(s.cfg.Timeouts.RedialMax), "refused: "+reason
 		}
 		return
 	}
 	if ai != nil {
-		ai.state, ai.fails = addrConnected, 0
+		ai.state, ai.fails, ai.reason = addrConnected, 0, ""
 	}
 	s.peers.nextID++
 	c := &conn{id: s.peers.nextID, nc: e.nc, addr: e.addr, peerID: e.hs.PeerID, reserved: e.hs.Reserved,
@@ -208,6 +212,7 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 	if ai := s.peers.known[p.addr]; p.outgoing && ai != nil && ai.state == addrConnected {
 		ai.state, ai.next = addrIdle, s.now.Add(s.backoff(0))
 		ai.seed = p.has.Full()
+		ai.reason = dropReason(reason)
 	}
 	s.peers.wantDial = true
 	s.chk.dirty = true
@@ -235,7 +240,7 @@ func (s *Swarm) ban(id [20]byte, reason error) {
 		return
 	}
 	if ai := s.peers.known[p.addr]; p.outgoing && ai != nil {
-		ai.state = addrBanned
+		ai.state, ai.reason = addrBanned, "banned: "+reason.Error()
 	}
 	s.log.Warn("peer banned", "peer", p.addr, "client", ClientName(id), "err", reason)
 	s.dropPeer(p, reason)

@@ -132,7 +132,7 @@ func (s *Swarm) step(ctx context.Context, tick <-chan time.Time) bool {
 		f()
 	case addrs := <-s.mailbox:
 		s.now = time.Now()
-		s.addKnown(addrs, s.now)
+		s.addKnown(addrs, s.now, SourceManual)
 	case jobs <- task:
 		taken = true
 		s.disk.taken()
