@@ -9,12 +9,23 @@ import time
 import libtorrent as lt
 
 
+def encryption_settings(mode):
+    """MSE settings: require = RC4 only both ways, off = plain only, default = libtorrent's."""
+    if mode == "require":
+        return {"out_enc_policy": int(lt.enc_policy.forced), "in_enc_policy": int(lt.enc_policy.forced),
+                "allowed_enc_level": int(lt.enc_level.rc4), "prefer_rc4": True}
+    if mode == "off":
+        return {"out_enc_policy": int(lt.enc_policy.disabled), "in_enc_policy": int(lt.enc_policy.disabled)}
+    return {}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--torrent", required=True)
     p.add_argument("--dir", required=True)
     p.add_argument("--listen", required=True)
     p.add_argument("--timeout", type=float, default=300)
+    p.add_argument("--encryption", choices=["default", "require", "off"], default="default")
     a = p.parse_args()
     start = time.time()
     ip = a.listen.rsplit(":", 1)[0]
@@ -23,6 +34,7 @@ def main():
         "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
         "enable_incoming_utp": False, "enable_outgoing_utp": False,
         "allow_multiple_connections_per_ip": True,
+        **encryption_settings(a.encryption),
     }, 0)
     h = ses.add_torrent({"ti": lt.torrent_info(a.torrent), "save_path": a.dir})
     last = 0.0
