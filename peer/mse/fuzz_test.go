@@ -125,3 +125,77 @@ func TestFuzzPrefixReachesOffer(t *testing.T) {
 		t.Fatalf("read %q", got)
 	}
 }
+
+// fuzzReplyPrefix returns what an honest responder sends before the fuzzed bytes: nothing
+// (mode 0), its public key (mode 1), or its key with the fuzzed bytes encrypted under keyB, so
+// that a body starting with eight zero bytes reaches crypto_select and PadD (mode 2). The
+// initiator's key is known in advance because its Rand is seeded.
+func fuzzReplyPrefix(mode byte, rest []byte) []byte {
+	if mode%3 == 0 {
+		return rest
+	}
+	b := newKeyPair([]byte("responder key"))
+	if mode%3 == 1 {
+		return append(b.pub[:], rest...)
+	}
+	a, _, _ := newSide(fuzzRand())
+	secret, _ := b.secret(a.pub[:])
+	tail := bytes.Clone(rest)
+	newCipher("keyB", secret[:], testHash).XORKeyStream(tail, tail)
+	return append(b.pub[:], tail...)
+}
+
+// FuzzInitiate feeds the initiator arbitrary replies at three depths.
+func FuzzInitiate(f *testing.F) {
+	reply := func(sel Method, padD int) []byte {
+		b := make([]byte, vcLen)
+		b = binary.BigEndian.AppendUint32(b, uint32(sel))
+		b = binary.BigEndian.AppendUint16(b, uint16(padD))
+		return append(b, make([]byte, padD)...)
+	}
+	f.Add([]byte{0})
+	f.Add(append([]byte{1}, make([]byte, 600)...))
+	f.Add(append([]byte{2}, reply(RC4, 0)...))
+	f.Add(append([]byte{2}, append(reply(Plaintext, 7), "stream"...)...))
+	f.Add(append([]byte{2}, reply(RC4, 513)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		in := fuzzReplyPrefix(data[0], data[1:])
+		c, err := Initiate(context.Background(), feedConn{bytes.NewReader(in)}, InitiatorConfig{
+			InfoHash: testHash, Provide: RC4 | Plaintext, InitialPayload: []byte("ia"), Rand: fuzzRand()})
+		if err != nil {
+			if c != nil {
+				t.Fatal("a Conn with an error")
+			}
+			return
+		}
+		if m := c.Method(); m != RC4 && m != Plaintext {
+			t.Fatalf("method %v", m)
+		}
+		got, err := io.ReadAll(c)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		if len(got) > len(in) {
+			t.Fatalf("read %d bytes from %d sent", len(got), len(in))
+		}
+	})
+}
+
+// TestFuzzReplyPrefixReachesSelect keeps FuzzInitiate honest, as above.
+func TestFuzzReplyPrefixReachesSelect(t *testing.T) {
+	body := make([]byte, vcLen)
+	body = binary.BigEndian.AppendUint32(body, uint32(Plaintext))
+	body = binary.BigEndian.AppendUint16(body, 2)
+	body = append(body, "pd"...)
+	c, err := Initiate(t.Context(), feedConn{bytes.NewReader(fuzzReplyPrefix(2, body))}, InitiatorConfig{
+		InfoHash: testHash, Rand: fuzzRand()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Method() != Plaintext {
+		t.Fatalf("method %v", c.Method())
+	}
+}
