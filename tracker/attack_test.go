@@ -185,3 +185,19 @@ func TestAttackStatsPollers(t *testing.T) {
 		assert.Equal(t, 2*want, st.walks.Load(), "a stale listing is rebuilt")
 	}
 }
+
+// A client that hangs up while its announce waits on the store is no internal error.
+func TestAnnounceCanceledIsNotInternal(t *testing.T) {
+	s, _ := newTestServer(t, tracker.Config{Store: canceledStore{newMemStore(t)}})
+	r := announce(t, s, ann{hash: trackertest.Hash(1), peer: 1})
+	assert.Equal(t, "request cancelled", r.Failure)
+	body := get(t, s, "/metrics", "", "").Body.String()
+	assert.Contains(t, body, `swarm_tracker_failures_total{kind="cancelled"} 1`)
+	assert.NotContains(t, body, `kind="internal"`)
+}
+
+type canceledStore struct{ tracker.Store }
+
+func (canceledStore) Put(context.Context, tracker.PutRequest, []tracker.Peer) (tracker.PutResult, error) {
+	return tracker.PutResult{}, fmt.Errorf("redis: %w", context.Canceled)
+}

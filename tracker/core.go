@@ -19,6 +19,8 @@ var (
 	errNoAddress    = &ClientError{Reason: "cannot determine peer address"}
 	errUnavailable  = &ClientError{Reason: "tracker temporarily unavailable", kind: "unavailable"}
 	errNoFullScrape = &ClientError{Reason: "full scrape is disabled: name info_hash values", kind: "not_allowed"}
+	// errCanceled is for a request whose client went away: nobody reads the reason.
+	errCanceled = &ClientError{Reason: "request cancelled", kind: "cancelled"}
 )
 
 // AnnounceResult is the answer to an announce, whatever the transport that carries it.
@@ -99,7 +101,10 @@ func (s *Server) Scrape(ctx context.Context, src netip.Addr, hs []metainfo.Hash,
 // storeError turns an outage of the store's backing service into a reason clients see; other
 // errors stay internal.
 func (s *Server) storeError(err error) error {
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return errors.Join(errCanceled, err)
+	case errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded):
 		return errors.Join(errUnavailable, err)
 	}
 	return err

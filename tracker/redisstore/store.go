@@ -71,6 +71,7 @@ type Store struct {
 	maxPeer int
 	maxSw   int
 	brk     breaker
+	batch   *batcher
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -112,11 +113,15 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.batch = newBatcher(s.rdb, s.timeout)
 	return s, nil
 }
 
-// Close closes the connections.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close stops the store's goroutines and closes its connections.
+func (s *Store) Close() error {
+	s.batch.close()
+	return s.rdb.Close()
+}
 
 // hashKeys returns the keys of one swarm: seeders, leechers, downloaded.
 func hashKeys(h metainfo.Hash) []string {
@@ -183,9 +188,9 @@ func (s *Store) Put(ctx context.Context, req tracker.PutRequest, dst []tracker.P
 	var reply []any
 	err := s.op(ctx, func(ctx context.Context) error {
 		var err error
-		reply, err = announceScript.Run(ctx, s.rdb, hashKeys(req.InfoHash),
+		reply, err = s.batch.eval(ctx, hashKeys(req.InfoHash),
 			member(req.Addr), now, now-s.ttl.Milliseconds(), s.ttl.Milliseconds(), string(flags),
-			req.NumWant, s.maxPeer, rnd).Slice()
+			req.NumWant, s.maxPeer, rnd)
 		return err
 	})
 	if err != nil {
@@ -199,12 +204,12 @@ func (s *Store) Put(ctx context.Context, req tracker.PutRequest, dst []tracker.P
 		ints[i], _ = reply[i].(int64)
 	}
 	res.Counts = tracker.Counts{Complete: int(ints[0]), Incomplete: int(ints[1]), Downloaded: int(ints[2])}
-	for _, m := range reply[4:] {
-		if str, ok := m.(string); ok {
-			if a, ok := parseMember(str); ok {
-				res.Peers = append(res.Peers, tracker.Peer{Addr: a})
-			}
-		}
+	if len(reply) == 8 {
+		self := member(req.Addr)
+		wantL, _ := reply[6].(int64)
+		wantS, _ := reply[7].(int64)
+		res.Peers = appendSample(res.Peers, reply[4], self, int(wantL))
+		res.Peers = appendSample(res.Peers, reply[5], self, int(wantS))
 	}
 	switch ints[3] {
 	case 1:
@@ -215,6 +220,23 @@ func (s *Store) Put(ctx context.Context, req tracker.PutRequest, dst []tracker.P
 		return res, tracker.ErrTooManySwarms
 	}
 	return res, nil
+}
+
+// appendSample appends up to want members of a ZRANDMEMBER reply, leaving out self.
+func appendSample(dst []tracker.Peer, sample any, self string, want int) []tracker.Peer {
+	members, _ := sample.([]any)
+	for _, m := range members {
+		if want == 0 {
+			break
+		}
+		if str, ok := m.(string); ok && str != self {
+			if a, ok := parseMember(str); ok {
+				dst = append(dst, tracker.Peer{Addr: a})
+				want--
+			}
+		}
+	}
+	return dst
 }
 
 // Scrape reads the counts of every hash in one pipeline (one per node in a cluster).
