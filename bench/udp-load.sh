@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 DUR=${1:-10s}
 ROUNDS=${2:-2}
 HASHES=${3:-1024}
-SOURCES=${SOURCES:-64}
-WINDOW=${WINDOW:-8}
+SOURCES=${SOURCES:-32}
+WINDOW=${WINDOW:-4}
 for tool in opentracker taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }
 done

@@ -5,7 +5,9 @@
 //
 // Each source address has its own socket and goroutine keeping -window requests in flight
 // (closed loop): a request is sent as soon as the reply to the previous one in its slot
-// arrives, or after -timeout without a reply (counted as lost). Info-hash i is the 20 bytes
+// arrives, or after -timeout without a reply (counted as lost). With -rate, requests go out
+// at that total rate whatever the replies (open loop): offered more than it can answer, a
+// tracker shows its capacity, and requests without a reply within -timeout count as lost. Info-hash i is the 20 bytes
 // of SHA-1("udpload" + i); -whitelist FILE writes them in hex for opentracker's -w.
 //
 //	udpload -target 127.0.0.1:6969 -hashes 1024 -sources 64 -duration 10s -pid 1234
@@ -27,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -44,6 +47,7 @@ type config struct {
 	warmup   time.Duration
 	timeout  time.Duration
 	mix      string
+	rate     int
 	numWant  int
 	pid      int
 	label    string
@@ -60,6 +64,7 @@ func main() {
 	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "load before measuring")
 	flag.DurationVar(&c.timeout, "timeout", 500*time.Millisecond, "a request unanswered this long is lost and replaced")
 	flag.StringVar(&c.mix, "mix", "50/50/1", "connect/announce/scrape weights")
+	flag.IntVar(&c.rate, "rate", 0, "requests per second in all, open loop (0: closed loop, -window in flight)")
 	flag.IntVar(&c.numWant, "numwant", 50, "num_want of announces")
 	flag.IntVar(&c.pid, "pid", 0, "tracker pid, to report its RSS")
 	flag.StringVar(&c.label, "label", "", "name printed with the results")
@@ -142,8 +147,12 @@ func run(ctx context.Context, c config) (*result, error) {
 			return nil, fmt.Errorf("socket from %s: %w", src, err)
 		}
 		_ = conn.SetReadBuffer(1 << 20)
+		nslots := c.window
+		if c.rate > 0 { // a ring long enough for every request of one timeout
+			nslots = max(64, int(float64(c.rate)/float64(c.sources)*c.timeout.Seconds()*2))
+		}
 		workers[i] = &worker{c: c, conn: conn, hashes: hashes, mix: mix,
-			rng: rand.New(rand.NewPCG(uint64(i), 42)), slots: make([]slot, c.window)}
+			rng: rand.New(rand.NewPCG(uint64(i), 42)), slots: make([]slot, nslots)}
 	}
 	start := time.Now()
 	measureFrom, end := start.Add(c.warmup), start.Add(c.warmup+c.duration)
@@ -165,16 +174,18 @@ func run(ctx context.Context, c config) (*result, error) {
 
 // slot is one request in flight.
 type slot struct {
-	tx     uint32
-	action udpwire.Action
-	sent   time.Time
-	buf    []byte
+	tx       uint32
+	action   udpwire.Action
+	sent     time.Time
+	buf      []byte
+	answered bool
 }
 
 type stats struct {
 	replies [3]int // by action
 	errors  int
 	lost    int
+	peers   int // peers in announce replies
 	lat     []time.Duration
 }
 
@@ -214,6 +225,10 @@ func (w *worker) run(ctx context.Context, measureFrom, end time.Time) {
 	for i := range w.in {
 		w.in[i].Buffers = [][]byte{make([]byte, 4096)}
 	}
+	if w.c.rate > 0 {
+		w.runOpen(ctx, measureFrom, end)
+		return
+	}
 	now := time.Now()
 	for i := range w.slots {
 		w.send(i, now)
@@ -231,9 +246,40 @@ func (w *worker) run(ctx context.Context, measureFrom, end time.Time) {
 			w.expire(now, measureFrom)
 		}
 		for i := range n {
-			w.receive(w.in[i].Buffers[0][:w.in[i].N], now, measureFrom)
+			if j, ok := w.receive(w.in[i].Buffers[0][:w.in[i].N], now, measureFrom); ok {
+				w.send(j, now)
+			}
 		}
 		w.flush()
+	}
+}
+
+// runOpen sends at the worker's share of -rate, in batches, and reads what comes back in
+// between. A slot that comes round again unanswered is a lost request.
+func (w *worker) runOpen(ctx context.Context, measureFrom, end time.Time) {
+	perSec := float64(w.c.rate) / float64(w.c.sources)
+	begin, sent, next := time.Now(), 0, 0
+	for ctx.Err() == nil {
+		now := time.Now()
+		if now.After(end) {
+			return
+		}
+		due := int(now.Sub(begin).Seconds()*perSec) - sent
+		for range min(due, len(w.in)) {
+			if s := &w.slots[next]; !s.answered && !s.sent.IsZero() && s.sent.After(measureFrom) {
+				w.stats.lost++
+			}
+			w.send(next, now)
+			next = (next + 1) % len(w.slots)
+			sent++
+		}
+		w.flush()
+		_ = w.conn.SetReadDeadline(now.Add(time.Millisecond))
+		n, _ := w.pc.ReadBatch(w.in, 0)
+		now = time.Now()
+		for i := range n {
+			w.receive(w.in[i].Buffers[0][:w.in[i].N], now, measureFrom)
+		}
 	}
 }
 
@@ -261,16 +307,18 @@ func (w *worker) expire(now, measureFrom time.Time) {
 	}
 }
 
-func (w *worker) receive(pkt []byte, now, measureFrom time.Time) {
+// receive accounts for one reply and returns the slot it frees.
+func (w *worker) receive(pkt []byte, now, measureFrom time.Time) (int, bool) {
 	if len(pkt) < udpwire.ReplyHeaderSize {
-		return
+		return 0, false
 	}
 	tx := uint32(pkt[4])<<24 | uint32(pkt[5])<<16 | uint32(pkt[6])<<8 | uint32(pkt[7])
 	i := int(tx % uint32(len(w.slots)))
 	s := &w.slots[i]
-	if s.tx != tx {
-		return // a late reply to a request already given up
+	if s.tx != tx || s.answered {
+		return 0, false // a late reply to a request already given up
 	}
+	s.answered = true
 	body, err := udpwire.ParseReply(pkt, tx, s.action)
 	measured := s.sent.After(measureFrom)
 	switch {
@@ -288,12 +336,15 @@ func (w *worker) receive(pkt []byte, now, measureFrom time.Time) {
 		}
 		fallthrough
 	default:
+		if s.action == udpwire.ActionAnnounce && measured && len(body) >= 12 {
+			w.stats.peers += (len(body) - 12) / 6
+		}
 		if measured {
 			w.stats.replies[actionIndex(s.action)]++
 			w.stats.lat = append(w.stats.lat, now.Sub(s.sent))
 		}
 	}
-	w.send(i, now)
+	return i, true
 }
 
 func actionIndex(a udpwire.Action) int {
@@ -350,7 +401,7 @@ func (w *worker) send(i int, now time.Time) {
 
 func (w *worker) slotBuf(i int) [][]byte {
 	if w.slots[i].buf == nil {
-		w.slots[i].buf = make([]byte, 0, 2048)
+		w.slots[i].buf = make([]byte, 0, 256) // a scrape of 10 hashes is 216 bytes
 	}
 	return [][]byte{w.slots[i].buf[:0]}
 }
@@ -367,6 +418,7 @@ func (r *result) add(s *stats) {
 	}
 	r.errors += s.errors
 	r.lost += s.lost
+	r.peers += s.peers
 	r.lat = append(r.lat, s.lat...)
 }
 
@@ -385,8 +437,12 @@ func (r *result) print(out *os.File, c config) {
 	if label == "" {
 		label = c.target
 	}
-	fmt.Fprintf(out, "%s: %.0f responses/s (connect %d, announce %d, scrape %d in %.1fs), errors %d, lost %d\n",
-		label, float64(total)/secs, r.replies[0], r.replies[1], r.replies[2], secs, r.errors, r.lost)
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Fprintf(out, "%s: %.0f responses/s (connect %d, announce %d, scrape %d in %.1fs), errors %d, lost %d, %.1f peers per announce, load generator CPU %.1fs\n",
+		label, float64(total)/secs, r.replies[0], r.replies[1], r.replies[2], secs, r.errors, r.lost,
+		float64(r.peers)/float64(max(1, r.replies[1])), cpu.Seconds())
 	fmt.Fprintf(out, "%s: latency p50 %s p90 %s p99 %s p99.9 %s; hashes %d, sources %d, window %d",
 		label, pct(0.50), pct(0.90), pct(0.99), pct(0.999), c.hashes, c.sources, c.window)
 	if r.rss != "" {
