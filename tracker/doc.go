@@ -1,5 +1,7 @@
 // Package tracker is an HTTP BitTorrent tracker (BEP 3 announce, BEP 48 scrape, BEP 23 compact
-// peers, BEP 7 IPv6 peers) and the client side of announcing (BEP 12 tiers).
+// peers, BEP 7 IPv6 peers), a UDP tracker over the same swarms (BEP 15, BEP 41; ServeUDP,
+// ListenUDP; the packets are in tracker/udpwire) and the client side of announcing to either
+// (BEP 12 tiers).
 //
 // The server keeps swarms in a Store; MemStore is the in-memory implementation, sharded by
 // info-hash so that announces for different torrents do not contend on one lock. Server is an
