@@ -109,7 +109,8 @@ func (c *Client) udpAnnounce(ctx context.Context, u string, req AnnounceRequest)
 	}, func(body []byte, ipv6 bool) error {
 		r, err := udpwire.ParseAnnounceReply(body)
 		if err != nil {
-			return err
+			// opentracker answers so for an info-hash it does not serve
+			return fmt.Errorf("announce reply of %d bytes: %w", len(body)+udpwire.ReplyHeaderSize, err)
 		}
 		resp = AnnounceResponse{
 			Tracker: u, Interval: secondsClamped(int64(r.Interval)),
@@ -200,12 +201,23 @@ func (t *udpTracker) exchangeLocked(ctx context.Context, c *Client, action udpwi
 	}
 	stop := context.AfterFunc(ctx, func() { _ = t.conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
+	request := func(b []byte, tx uint32) []byte { return build(b, t.connID, tx) }
+	var body []byte
+	var err error
+	if time.Since(t.connAt) < udpConnIDReuse {
+		// A tracker that restarted, or moved its key, drops requests with the id it gave
+		// before without a word: after one quick try, connect again and retry in full.
+		body, err = t.roundTrip(ctx, c, action, c.udpTimeouts[:1], request)
+		if errors.Is(err, errUDPTimeout) {
+			t.connAt = time.Time{}
+		}
+	}
 	if time.Since(t.connAt) >= udpConnIDReuse {
 		if err := t.connect(ctx, c); err != nil {
 			return err
 		}
+		body, err = t.roundTrip(ctx, c, action, c.udpTimeouts, request)
 	}
-	body, err := t.roundTrip(ctx, c, action, func(b []byte, tx uint32) []byte { return build(b, t.connID, tx) })
 	if err != nil {
 		var er *udpwire.ErrorReply
 		if !errors.As(err, &er) {
@@ -217,7 +229,7 @@ func (t *udpTracker) exchangeLocked(ctx context.Context, c *Client, action udpwi
 }
 
 func (t *udpTracker) connect(ctx context.Context, c *Client) error {
-	body, err := t.roundTrip(ctx, c, udpwire.ActionConnect, udpwire.AppendConnect)
+	body, err := t.roundTrip(ctx, c, udpwire.ActionConnect, c.udpTimeouts, udpwire.AppendConnect)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
@@ -258,11 +270,11 @@ func (t *udpTracker) dial(ctx context.Context, local netip.Addr) error {
 }
 
 // roundTrip sends the request built for a fresh transaction id and waits for its reply,
-// resending on each timeout of DefaultUDPTimeouts (or the client's).
-func (t *udpTracker) roundTrip(ctx context.Context, c *Client, action udpwire.Action, build func(b []byte, tx uint32) []byte) ([]byte, error) {
+// resending after each of waits.
+func (t *udpTracker) roundTrip(ctx context.Context, c *Client, action udpwire.Action, waits []time.Duration, build func(b []byte, tx uint32) []byte) ([]byte, error) {
 	tx := c.txID()
 	pkt := build(make([]byte, 0, 128), tx)
-	for _, wait := range c.udpTimeouts {
+	for _, wait := range waits {
 		if _, err := t.conn.Write(pkt); err != nil {
 			return nil, t.ioError(ctx, err)
 		}

@@ -357,3 +357,42 @@ func TestUDPClientLocalAddr(t *testing.T) {
 	require.Len(t, resp.Peers, 1)
 	assert.Equal(t, netip.MustParseAddrPort("127.0.0.5:7001"), resp.Peers[0].Addr)
 }
+
+// A tracker that restarted drops requests with the id it gave before, silently: the client
+// tries its cached id once, then connects again, within the same announce.
+func TestUDPClientReconnectsAfterTrackerRestart(t *testing.T) {
+	var restarted atomic.Bool
+	f, u := startFakeUDP(t, func(_ int, pkt []byte) []byte {
+		h, _ := udpwire.ParseHeader(pkt)
+		id := uint64(1)
+		if restarted.Load() {
+			id = 2
+		}
+		switch {
+		case h.Action == udpwire.ActionConnect:
+			return udpwire.AppendConnectReply(nil, h.TxID, id)
+		case h.ConnID != id:
+			return nil
+		}
+		return udpwire.AppendAnnounceReply(nil, h.TxID, 60, udpwire.Counts{Seeders: uint32(id)})
+	})
+	c := udpClient(t, []string{u})
+	req := tracker.AnnounceRequest{InfoHash: trackertest.Hash(1), PeerID: trackertest.ID(1), Port: 7001}
+	resp, err := c.Announce(t.Context(), req)
+	require.NoError(t, err)
+	assert.Equal(t, 1, resp.Complete)
+	restarted.Store(true)
+	resp, err = c.Announce(t.Context(), req)
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Complete, "answered under the new id")
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var got []string
+	for _, p := range f.pkts {
+		h, _ := udpwire.ParseHeader(p)
+		got = append(got, fmt.Sprintf("%d/%d", h.Action, h.ConnID&0xff))
+	}
+	assert.Equal(t, []string{"0/128", "1/1", "1/1", "0/128", "1/2"}, got,
+		"connect, announce, the stale id once, connect, announce")
+}
