@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/swarm-bt/swarm/tracker"
 	"github.com/swarm-bt/swarm/tracker/trackertest"
@@ -33,4 +34,30 @@ func BenchmarkAnnounceHandler(b *testing.B) {
 			s.ServeHTTP(w, req)
 		}
 	})
+}
+
+// BenchmarkStatsManySwarms serves /stats?format=json from a store of 1,000,000 one-peer
+// swarms, without full scrape (totals only) and with it (the listing, cached for 30 s). It
+// walked every swarm on each request before: 420 ms at 1.19 million swarms.
+func BenchmarkStatsManySwarms(b *testing.B) {
+	st := tracker.NewMemStore(tracker.MemStoreConfig{Rand: rand.New(rand.NewPCG(1, 1))})
+	now := time.Unix(1000, 0)
+	for n := range 1_000_000 {
+		_, _ = st.Put(b.Context(), tracker.PutRequest{InfoHash: trackertest.Hash(n), Addr: trackertest.Addr(n), Now: now}, nil)
+	}
+	for _, full := range []bool{false, true} {
+		b.Run("full_scrape="+strconv.FormatBool(full), func(b *testing.B) {
+			s, err := tracker.New(tracker.Config{Store: st, FullScrape: full})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/stats?format=json", nil))
+				if w.Code != http.StatusOK {
+					b.Fatal(w.Code)
+				}
+			}
+		})
+	}
 }
