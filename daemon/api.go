@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/swarm-bt/swarm/metainfo"
@@ -83,7 +84,7 @@ func (d *Daemon) addMeta(mi *metainfo.MetaInfo, raw []byte, dir string, paused b
 	}
 	d.torrents[mi.InfoHash] = t
 	d.order = append(d.order, t)
-	st := d.status(t)
+	st := d.status(t, len(d.order)-1)
 	d.mu.Unlock()
 	if err := d.save(); err != nil {
 		return st, fmt.Errorf("daemon: %w", err)
@@ -99,8 +100,8 @@ func (d *Daemon) List() []Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]Status, 0, len(d.order))
-	for _, t := range d.order {
-		out = append(out, d.status(t))
+	for i, t := range d.order {
+		out = append(out, d.status(t, i))
 	}
 	return out
 }
@@ -113,26 +114,22 @@ func (d *Daemon) Get(infoHash string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return d.status(t), nil
+	return d.status(t, slices.Index(d.order, t)), nil
 }
 
 // status builds t's Status; d.mu is held.
-func (d *Daemon) status(t *torrent) Status {
+func (d *Daemon) status(t *torrent, queuePos int) Status {
 	r := t.recordNow()
 	s := Status{
 		InfoHash: t.ih.String(), Name: r.Name, State: t.state(), Error: t.errMsg, SaveDir: r.SaveDir,
 		Have: t.haveCount, NumPieces: t.numPieces(), Downloaded: r.Downloaded, Uploaded: r.Uploaded,
 		AddedAt: r.AddedAt, DoneAt: r.DoneAt, SeedTime: r.SeedTime, Limits: r.Limits, ETA: -1,
-	}
-	for i, x := range d.order {
-		if x == t {
-			s.QueuePos = i
-		}
+		QueuePos: queuePos, Magnet: t.magnet,
 	}
 	if t.mi == nil {
 		return s
 	}
-	s.Size, s.PieceSize, s.Private, s.Magnet = t.mi.Info.TotalLength(), t.mi.Info.PieceLength, t.mi.Info.Private, t.mi.Magnet()
+	s.Size, s.PieceSize, s.Private = t.mi.Info.TotalLength(), t.mi.Info.PieceLength, t.mi.Info.Private
 	if s.NumPieces > 0 {
 		s.Progress = float64(s.Have) / float64(s.NumPieces)
 	}

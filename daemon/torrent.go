@@ -36,6 +36,8 @@ type torrent struct {
 	seeds     int        // connected peers with every piece, at the last refresh
 	errMsg    string
 	lastTick  time.Time
+	quiet     int    // refreshes skipped because the torrent was idle
+	magnet    string // cached: List builds every status every second
 	removed   bool
 	// override lets a finished torrent seed again after Resume, past its seed limit.
 	override bool
@@ -50,6 +52,9 @@ type swarmRun struct {
 
 func newTorrent(ih metainfo.Hash, mi *metainfo.MetaInfo, rec record) *torrent {
 	t := &torrent{ih: ih, mi: mi, rec: rec, up: peer.NewLimiter(rate.Inf), down: peer.NewLimiter(rate.Inf)}
+	if mi != nil {
+		t.magnet = mi.Magnet()
+	}
 	t.applyLimits()
 	return t
 }
@@ -317,14 +322,25 @@ func (d *Daemon) dialer() func(ctx context.Context, network, addr string) (net.C
 	return nd.DialContext
 }
 
+// idleRefresh is how many ticks an idle seeding torrent's stats may be skipped.
+const idleRefresh = 4
+
 // refresh reads every running swarm's stats, counts seeding time and applies seed limits.
 func (d *Daemon) refresh(now time.Time) {
 	d.mu.Lock()
 	runs := map[*torrent]*peer.Swarm{}
 	for _, t := range d.order {
-		if t.run != nil {
-			runs[t] = t.run.sw
+		if t.run == nil {
+			continue
 		}
+		// A complete torrent with no peers and no traffic changes only when a peer comes:
+		// look at it every idleRefresh ticks, so that a thousand idle seeds cost little.
+		if t.complete() && len(t.last.Peers) == 0 && t.last.UpRate == 0 && t.quiet < idleRefresh {
+			t.quiet++
+			continue
+		}
+		t.quiet = 0
+		runs[t] = t.run.sw
 	}
 	d.mu.Unlock()
 	stats := make(map[*torrent]peer.Stats, len(runs))
