@@ -78,6 +78,10 @@ func TestTrackerCommandBadFlags(t *testing.T) {
 		{"tracker", "--rate", "-1"},
 		{"tracker", "--allow", "/nonexistent/allow"},
 		{"tracker", "--listen", "256.0.0.1:bad"},
+		{"tracker", "--new-swarms-per-minute", "-1"},
+		{"tracker", "--store", "memcached://127.0.0.1:11211"},
+		{"tracker", "--store", "redis-cluster://"},
+		{"tracker", "--store", "redis://127.0.0.1:6379/notadb"},
 	} {
 		err := run(t.Context(), args, io.Discard, io.Discard)
 		assert.Error(t, err, "%v", args)
