@@ -187,3 +187,19 @@ func TestExtendedOverCap(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, pe.Reason, "extended message of 1 bytes")
 }
+
+func TestAnyBitfield(t *testing.T) {
+	in := append(frame(5000, byte(BitfieldID)), make([]byte, 4999)...)
+	in = AppendMessage(in, Message{ID: Have, Index: 7})
+	r := NewReader(bytes.NewReader(in), Limits{AnyBitfield: true})
+	m, err := r.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, Message{ID: BitfieldID}, m)
+	m, err = r.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, Message{ID: Have, Index: 7}, m)
+
+	_, err = NewReader(bytes.NewReader(frame(2+MaxAnyBitfield, byte(BitfieldID))), Limits{AnyBitfield: true}).ReadMessage()
+	var pe *ProtocolError
+	require.ErrorAs(t, err, &pe)
+}

@@ -41,6 +41,9 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 	rd := &Reader{br: bufio.NewReaderSize(r, ReadBufferSize), lim: lim}
 	rd.bfLen = bitfield.ByteLen(lim.NumPieces)
 	maxLen := max(9+uint64(lim.MaxBlock), 1+uint64(rd.bfLen), 13)
+	if lim.AnyBitfield {
+		maxLen = max(maxLen, 1+MaxAnyBitfield)
+	}
 	rd.maxLen = uint32(min(maxLen, 1<<32-1))
 	return rd
 }
@@ -171,6 +174,12 @@ func (r *Reader) readPiece(m Message, n uint32) (Message, error) {
 }
 
 func (r *Reader) readBitfield(m Message, n uint32) (Message, error) {
+	if r.lim.AnyBitfield {
+		if _, err := r.br.Discard(int(n)); err != nil {
+			return Message{}, fmt.Errorf("read message: %w", unexpected(err))
+		}
+		return m, nil
+	}
 	if int64(n) != int64(r.bfLen) {
 		return Message{}, violation("bitfield of %d bytes for %d pieces, want %d", n, r.lim.NumPieces, r.bfLen)
 	}

@@ -78,7 +78,14 @@ type Message struct {
 type Limits struct {
 	NumPieces int    // sizes the bitfield
 	MaxBlock  uint32 // largest piece payload accepted; BlockSize if zero
+	// AnyBitfield is for a connection that does not know the torrent's geometry yet (a
+	// magnet's metadata fetch): a bitfield of up to MaxAnyBitfield bytes is read and
+	// discarded (returned without Bitfield) instead of checked against NumPieces.
+	AnyBitfield bool
 }
+
+// MaxAnyBitfield caps a bitfield read with Limits.AnyBitfield: 8 million pieces.
+const MaxAnyBitfield = 1 << 20
 
 // ProtocolError is a violation by the remote peer; the engine closes (or bans) on it.
 type ProtocolError struct {
