@@ -267,7 +267,7 @@ func (d *Daemon) startRun(t *torrent) {
 		return
 	}
 	cfg := peer.Config{
-		Info: &t.mi.Info, InfoHash: t.ih, Storage: t.st, Have: t.have,
+		Info: &t.mi.Info, InfoHash: t.ih, InfoBytes: t.mi.InfoBytes, Storage: t.st, Have: t.have,
 		MaxPeers: d.cfg.MaxPeers, Logger: d.log, Timeouts: d.cfg.Timeouts,
 		UploadLimiter: t.up, DownloadLimiter: t.down,
 	}

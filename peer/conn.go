@@ -28,6 +28,10 @@ type conn struct {
 	peerID   [20]byte
 	reserved wire.Reserved // the peer's handshake bits (BEP 10 extension protocol, BEP 6 Fast)
 	outgoing bool
+	// fast: both sides set the BEP 6 bit. allowedOut lists the pieces the peer may request
+	// while we choke it (the allowed_fast set we sent); the writer reads both.
+	fast       bool
+	allowedOut []uint32
 	// encryption is the MSE method of the connection (mse.RC4, mse.Plaintext), 0 for plain.
 	encryption mse.Method
 	out        chan outMsg
@@ -50,7 +54,9 @@ const (
 type outMsg struct {
 	kind                 outKind
 	id                   wire.ID
+	ext                  uint8 // extended: the peer's id for the extension
 	index, begin, length uint32
+	payload              []byte // extended: the payload, shared read-only
 }
 
 // fail reports the connection's end to the loop, once, unless the loop closed it itself

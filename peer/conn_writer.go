@@ -153,10 +153,9 @@ func (w *writer) accept(m outMsg) error {
 		w.unserve(m)
 	default:
 		if m.kind == outControl && m.id == wire.Choke {
-			// BEP 3: choking discards the peer's pending requests.
-			w.serve = w.serve[:0]
-			clear(w.queued)
-			w.curOK = false
+			w.ctrl = append(w.ctrl, m)
+			w.choked()
+			return nil
 		}
 		w.ctrl = append(w.ctrl, m)
 	}
@@ -167,21 +166,60 @@ func (w *writer) accept(m outMsg) error {
 // kept (the peer times it out and asks again). This is the one place that answers such a
 // request, so it is where a reject_request goes once the Fast extension (BEP 6) is
 // negotiated.
-func (w *writer) overflow(outMsg) {
+func (w *writer) overflow(m outMsg) {
+	if w.c.fast {
+		w.reject(m)
+		return
+	}
 	if w.dropped == 0 {
 		w.log.Debug("requests beyond the queue cap dropped", "cap", maxServeQueue)
 	}
 	w.dropped++
 }
 
+// unserve forgets a cancelled request; with the Fast extension a cancelled request still
+// gets an answer (BEP 6), so it is rejected.
 func (w *writer) unserve(m outMsg) {
 	k := keyOf(m)
 	same := func(q outMsg) bool { return keyOf(q) == k }
+	_, queued := w.queued[k]
 	w.serve = slices.DeleteFunc(w.serve, same)
 	delete(w.queued, k)
-	if same(w.cur) {
-		w.curOK = false
+	if w.curOK && same(w.cur) {
+		w.curOK, queued = false, true
 	}
+	if queued && w.c.fast {
+		w.reject(m)
+	}
+}
+
+// choked drops the queued requests as we choke the peer (BEP 3). With the Fast extension
+// each is rejected instead (BEP 6), except those for pieces of its allowed_fast set, which
+// are still served.
+func (w *writer) choked() {
+	if !w.c.fast {
+		w.serve = w.serve[:0]
+		clear(w.queued)
+		w.curOK = false
+		return
+	}
+	if w.curOK && !slices.Contains(w.c.allowedOut, w.cur.index) {
+		w.curOK = false
+		w.reject(w.cur)
+	}
+	w.serve = slices.DeleteFunc(w.serve, func(q outMsg) bool {
+		if slices.Contains(w.c.allowedOut, q.index) {
+			return false
+		}
+		delete(w.queued, keyOf(q))
+		w.reject(q)
+		return true
+	})
+}
+
+// reject queues a reject_request for m (BEP 6).
+func (w *writer) reject(m outMsg) {
+	w.ctrl = append(w.ctrl, outMsg{kind: outControl, id: wire.RejectRequest, index: m.index, begin: m.begin, length: m.length})
 }
 
 // writeCtrl writes the queued protocol messages.
@@ -195,7 +233,7 @@ func (w *writer) writeCtrl() error {
 		case m.id == keepAliveID:
 			_, err = w.bw.Write(wire.AppendMessage(w.bw.AvailableBuffer(), wire.Message{KeepAlive: true}))
 		default:
-			msg := wire.Message{ID: m.id, Index: m.index, Begin: m.begin, Length: m.length}
+			msg := wire.Message{ID: m.id, Index: m.index, Begin: m.begin, Length: m.length, ExtID: m.ext, Payload: m.payload}
 			_, err = w.bw.Write(wire.AppendMessage(w.bw.AvailableBuffer(), msg))
 		}
 		if err != nil {

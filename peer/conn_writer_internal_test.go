@@ -13,7 +13,7 @@ import (
 // TestWriterIgnoresDuplicateRequests: a copy of a request still queued is ignored; once the
 // request is served, withdrawn or discarded by a choke, the same request queues again.
 func TestWriterIgnoresDuplicateRequests(t *testing.T) {
-	w := &writer{queued: map[blockKey]struct{}{}}
+	w := &writer{c: &conn{}, queued: map[blockKey]struct{}{}}
 	req := func(begin uint32) outMsg {
 		return outMsg{kind: outServe, index: 5, begin: begin, length: wire.BlockSize}
 	}
@@ -42,7 +42,7 @@ func TestWriterIgnoresDuplicateRequests(t *testing.T) {
 // Transmission keeps at full speed when told no reqq) is not a violation: the excess is
 // dropped, the connection kept, and what was queued is served in order.
 func TestWriterDropsRequestsBeyondCap(t *testing.T) {
-	w := &writer{queued: map[blockKey]struct{}{}, log: slog.New(slog.DiscardHandler)}
+	w := &writer{c: &conn{}, queued: map[blockKey]struct{}{}, log: slog.New(slog.DiscardHandler)}
 	req := func(i int) outMsg {
 		return outMsg{kind: outServe, index: uint32(i / 16), begin: uint32(i%16) * wire.BlockSize, length: wire.BlockSize}
 	}

@@ -172,7 +172,9 @@ func (c *SessionConfig) setDefaults() {
 
 // ourReserved is the one place that sets the reserved bits we send in every handshake
 // (BEP 10 extension protocol, BEP 6 Fast extension, BEP 5 DHT port, once supported).
-func ourReserved() wire.Reserved { return wire.Reserved{} }
+func ourReserved() wire.Reserved {
+	return wire.Reserved{}.Set(wire.ExtensionByte, wire.ExtensionBit).Set(wire.FastByte, wire.FastBit)
+}
 
 // PeerID returns our peer ID.
 func (s *Session) PeerID() [20]byte { return s.peerID }

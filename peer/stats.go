@@ -47,8 +47,10 @@ type TrackerStats struct {
 
 // PeerStats describes one connected peer.
 type PeerStats struct {
-	Addr   netip.AddrPort
-	Client string // from the peer ID (BEP 20), "" if unknown
+	Addr netip.AddrPort
+	// Client is the client's name and version from its extension handshake (v), else
+	// guessed from the peer ID; IDClient is the guess from the peer ID (BEP 20), "" if none.
+	Client, IDClient string
 	// Choked: we choke the peer. Interested: we are interested in it.
 	Choked, Interested bool
 	// PeerChoking: the peer chokes us. PeerInterested: the peer is interested in us.
@@ -58,13 +60,21 @@ type PeerStats struct {
 	// handshake, then plain messages) or 0 for plain BitTorrent.
 	Encryption mse.Method
 	// Snubbed: a request to the peer timed out and it has sent no block since.
-	Snubbed              bool
+	Snubbed bool
+	// Source is where the peer came from (tracker, pex, dht, incoming, manual, magnet).
+	Source PeerSource
+	// Extensions: the peer speaks the extension protocol (BEP 10); Fast: the Fast
+	// extension (BEP 6).
+	Extensions, Fast     bool
 	DownRate, UpRate     float64 // bytes per second
 	Downloaded, Uploaded int64
 }
 
 // stats builds the snapshot; it runs on the loop.
 func (s *Swarm) stats() Stats {
+	for _, p := range s.peers.byID { // the writers' counts since the last tick
+		s.sampleUpload(p)
+	}
 	st := Stats{
 		Downloaded:   s.traffic.downloaded,
 		Uploaded:     s.traffic.uploaded,
@@ -86,7 +96,7 @@ func (s *Swarm) stats() Stats {
 	}
 	for _, p := range s.peers.byID {
 		st.Peers = append(st.Peers, PeerStats{
-			Addr: p.addr, Client: ClientName(p.peerID),
+			Addr: p.addr, Client: p.clientOf(), IDClient: ClientName(p.peerID), Source: p.source, Extensions: p.ext.on, Fast: p.fast,
 			Choked: p.amChoking, Interested: p.amInterested,
 			PeerChoking: p.peerChoking, PeerInterested: p.peerInterested,
 			Outgoing: p.outgoing, Encryption: p.encryption, Snubbed: p.snubbed,

@@ -39,6 +39,9 @@ type Config struct {
 	InfoHash metainfo.Hash
 	// Storage holds the payload. The Swarm never closes it: the caller does after Run returns.
 	Storage storage.Storage
+	// InfoBytes is the raw info dictionary, served to peers that ask for it (BEP 9); nil
+	// means we do not offer metadata.
+	InfoBytes []byte
 	// Have is the set of verified pieces (from storage.Check); the zero value means none.
 	Have bitfield.Bitfield
 	// PeerID is ours; zero means an Azureus-style (BEP 20) "-SW0100-" plus random bytes.
@@ -128,7 +131,7 @@ type Swarm struct {
 
 	events    chan event
 	commands  chan func()
-	mailbox   chan []netip.AddrPort // AddPeers' addresses; capacity 1, merged by senders
+	mailbox   chan []sourcedAddr // AddPeers' addresses; capacity 1, merged by senders
 	completed atomic.Pointer[chan struct{}]
 	loopDone  chan struct{} // the loop has returned: nobody handles events any more
 	exited    chan struct{} // the run has ended (or will never start)
@@ -167,7 +170,7 @@ func New(cfg Config) (*Swarm, error) {
 		down:     orUnlimited(cfg.DownloadLimiter),
 		events:   make(chan event, 256),
 		commands: make(chan func()),
-		mailbox:  make(chan []netip.AddrPort, 1),
+		mailbox:  make(chan []sourcedAddr, 1),
 		loopDone: make(chan struct{}),
 		exited:   make(chan struct{}),
 	}
@@ -294,11 +297,19 @@ func (s *Swarm) finish(err error) {
 	})
 }
 
-// AddPeers gives the swarm addresses to connect to, from a source other than the Announcer
-// (PEX, DHT, the command line). It never blocks: it may be called before Run (the addresses
-// are dialed when Run starts) and after it (they are ignored).
-func (s *Swarm) AddPeers(addrs ...netip.AddrPort) {
-	addrs = append([]netip.AddrPort(nil), addrs...)
+// AddPeers gives the swarm addresses to connect to from the user (SourceManual); see
+// AddPeersFrom.
+func (s *Swarm) AddPeers(addrs ...netip.AddrPort) { s.AddPeersFrom(SourceManual, addrs...) }
+
+// AddPeersFrom gives the swarm addresses to connect to, from a source other than the
+// Announcer (the DHT, a magnet's x.pe, the command line), recorded as where the peer came
+// from. It never blocks: it may be called before Run (the addresses are dialed when Run
+// starts) and after it (they are ignored).
+func (s *Swarm) AddPeersFrom(src PeerSource, list ...netip.AddrPort) {
+	addrs := make([]sourcedAddr, len(list))
+	for i, a := range list {
+		addrs[i] = sourcedAddr{a, src}
+	}
 	for {
 		select { // merge with addresses the loop has not taken yet
 		case old := <-s.mailbox:

@@ -214,7 +214,11 @@ func (s *Swarm) becomeSeed() {
 
 // fill tops up p's request pipeline from the picker.
 func (s *Swarm) fill(p *peer) {
-	if p.closed || p.peerChoking || !p.amInterested || s.seeding || s.disk.pending > maxPendingWrites {
+	if p.closed || !p.amInterested || s.seeding || s.disk.pending > maxPendingWrites {
+		return
+	}
+	if p.peerChoking {
+		s.fillAllowed(p)
 		return
 	}
 	want := p.pipeline()

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/swarm-bt/swarm/peer/bitfield"
 	"github.com/swarm-bt/swarm/peer/picker"
@@ -21,7 +22,9 @@ func (s *Swarm) onMessage(e messageEvent) {
 		return
 	}
 	first := !p.gotMessage
-	p.gotMessage = true
+	if e.m.ID != wire.Extended { // an extension handshake may precede the bitfield
+		p.gotMessage = true
+	}
 	var err error
 	switch e.m.ID {
 	case wire.Choke:
@@ -43,7 +46,11 @@ func (s *Swarm) onMessage(e messageEvent) {
 		s.sendTo(p, outMsg{kind: outUnserve, index: e.m.Index, begin: e.m.Begin, length: e.m.Length})
 	case wire.Piece:
 		err = s.onPiece(p, e.m)
-	default: // port (no DHT yet), extended and unknown IDs are ignored
+	case wire.Extended:
+		err = s.onExtended(p, e.m)
+	case wire.HaveAll, wire.HaveNone, wire.RejectRequest, wire.AllowedFast, wire.Suggest:
+		err = s.onFast(p, e.m, first)
+	default: // port (no DHT yet) and unknown IDs are ignored
 	}
 	if err != nil {
 		s.dropPeer(p, err)
@@ -53,6 +60,9 @@ func (s *Swarm) onMessage(e messageEvent) {
 // onChoke: the peer discards our requests (BEP 3), so they go back to the picker; blocks
 // already in flight are still accepted.
 func (s *Swarm) onChoke(p *peer) {
+	// With the Fast extension a choke keeps the requests (BEP 6): the peer rejects or serves
+	// each. We withdraw them all the same, so none is left hanging if it does neither; a
+	// late block or reject for them is tolerated (cancelled).
 	p.peerChoking = true
 	s.withdrawAll(p)
 }
@@ -150,13 +160,20 @@ func (s *Swarm) onRequest(p *peer, m wire.Message) error {
 		return nil // we announced it, then a recheck found it damaged
 	}
 	if i >= s.cfg.Info.NumPieces() || !s.dl.have.Has(i) {
+		if p.fast && i < s.cfg.Info.NumPieces() {
+			s.rejectRequest(p, m)
+			return nil
+		}
 		return violation("request for piece %d that we do not have", i)
 	}
 	size := s.cfg.Info.PieceSize(i)
 	if m.Length == 0 || m.Length > wire.BlockSize || int64(m.Begin)+int64(m.Length) > size {
 		return violation("request of %d bytes at %d in piece %d of %d bytes", m.Length, m.Begin, i, size)
 	}
-	if p.amChoking {
+	if p.amChoking && !(p.fast && slices.Contains(p.allowedOut, m.Index)) {
+		if p.fast {
+			s.rejectRequest(p, m)
+		}
 		return nil
 	}
 	s.sendTo(p, outMsg{kind: outServe, index: m.Index, begin: m.Begin, length: m.Length})

@@ -31,6 +31,9 @@ type peer struct {
 	connectedAt, lastBlockAt time.Time
 	snubbed, closed          bool
 	timeouts                 int // request expiries since the last block received
+
+	source PeerSource // where the peer came from
+	ext    extState   // BEP 10 and BEP 6 state (swarm_ext.go, swarm_fast.go)
 }
 
 // addrState is where a known address stands.
@@ -59,6 +62,7 @@ type peerTable struct {
 	byID     map[int]*peer
 	byPeerID map[[20]byte]*peer
 	known    map[netip.AddrPort]*addrInfo
+	fromPEX  int // addresses added to known from PEX (capped by maxPEXKnown)
 	banned   map[[20]byte]bool
 	nextID   int
 	dialing  int
@@ -148,8 +152,10 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 		}
 		return
 	}
+	src := SourceIncoming
 	if ai != nil {
 		ai.state, ai.fails, ai.reason = addrConnected, 0, ""
+		src = ai.source
 	}
 	s.peers.nextID++
 	c := &conn{id: s.peers.nextID, nc: e.nc, addr: e.addr, peerID: e.hs.PeerID, reserved: e.hs.Reserved,
@@ -161,17 +167,16 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 		requests:    map[picker.Block]time.Time{},
 		cancelled:   map[picker.Block]struct{}{},
 		connectedAt: s.now,
+		source:      src,
 	}
+	s.initExtensions(p)
 	s.peers.byID[p.id] = p
 	s.peers.byPeerID[p.peerID] = p
 	s.dl.pk.PeerBitfield(picker.PeerID(p.id), p.has.Clone())
-	var bf []byte
-	if s.dl.have.Count() > 0 {
-		bf = append([]byte(nil), s.dl.have.Bytes()...)
-	}
+	bf := s.openExtensions(p)
 	s.startConn(ctx, p.conn, bf)
 	s.log.Debug("peer connected", "peer", e.addr, "client", ClientName(p.peerID), "outgoing", e.outgoing,
-		"encryption", p.encryption.String())
+		"encryption", p.encryption.String(), "source", src, "extensions", p.ext.on, "fast", p.fast)
 }
 
 func (s *Swarm) refusal(e connectedEvent, ai *addrInfo) string {
@@ -223,11 +228,11 @@ func (s *Swarm) logDrop(p *peer, reason error) {
 	var pe *wire.ProtocolError
 	switch {
 	case errors.As(reason, &pe), errors.Is(reason, errUnresponsive):
-		s.log.Warn("peer dropped", "peer", p.addr, "client", ClientName(p.peerID), "err", reason)
+		s.log.Warn("peer dropped", "peer", p.addr, "client", p.clientOf(), "source", p.source, "err", reason)
 	case reason == nil || errors.Is(reason, io.EOF) || errors.Is(reason, net.ErrClosed):
-		s.log.Debug("peer gone", "peer", p.addr)
+		s.log.Debug("peer gone", "peer", p.addr, "client", p.clientOf(), "source", p.source)
 	default:
-		s.log.Debug("peer dropped", "peer", p.addr, "err", reason)
+		s.log.Debug("peer dropped", "peer", p.addr, "client", p.clientOf(), "source", p.source, "err", reason)
 	}
 }
 

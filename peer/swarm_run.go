@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -132,7 +133,9 @@ func (s *Swarm) step(ctx context.Context, tick <-chan time.Time) bool {
 		f()
 	case addrs := <-s.mailbox:
 		s.now = time.Now()
-		s.addKnown(addrs, s.now, SourceManual)
+		for _, a := range addrs {
+			s.addKnown([]netip.AddrPort{a.addr}, s.now, a.src)
+		}
 	case jobs <- task:
 		taken = true
 		s.disk.taken()
@@ -172,6 +175,7 @@ func (s *Swarm) onTick(ctx context.Context) {
 	s.traffic.up.tick()
 	s.traffic.down.tick()
 	s.chokeRound()
+	s.sendPEX()
 	s.housekeep(ctx)
 }
 

@@ -174,7 +174,11 @@ func TestStatsDuringTransfer(t *testing.T) {
 		st := leecher.Swarm.Stats()
 		require.Len(t, st.Peers, 1)
 		p := st.Peers[0]
-		assert.Equal(t, "SW 0100", p.Client) // either side may have dialed: no Addr check
+		assert.Equal(t, peer.ClientVersion, p.Client, "from the extension handshake's v") // either side may have dialed: no Addr check
+		assert.Equal(t, "SW 0100", p.IDClient)
+		assert.True(t, p.Extensions)
+		assert.True(t, p.Fast)
+		assert.Contains(t, []peer.PeerSource{peer.SourceTracker, peer.SourceIncoming}, p.Source)
 		assert.True(t, p.Interested, "we want the seeder's pieces")
 		assert.False(t, p.PeerChoking, "the seeder unchoked us")
 		assert.False(t, p.PeerInterested, "the seeder wants nothing")

@@ -180,7 +180,7 @@ func closeSessions(ts []*session) error {
 // swarmConfig is the engine's config of the torrent, with its tracker announcer.
 func (s *session) swarmConfig() (peer.Config, error) {
 	cfg := peer.Config{
-		Info: &s.mi.Info, InfoHash: s.mi.InfoHash, Storage: s.st, Have: s.have,
+		Info: &s.mi.Info, InfoHash: s.mi.InfoHash, InfoBytes: s.mi.InfoBytes, Storage: s.st, Have: s.have,
 		MaxPeers: s.flags.maxPeers, Logger: s.a.logger,
 	}
 	if trackers := s.mi.Trackers(); len(trackers) > 0 {

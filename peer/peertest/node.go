@@ -95,7 +95,7 @@ func nodeConfig(t *Torrent, opt Options) (peer.Config, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	cfg := peer.Config{
-		Info: t.Info, InfoHash: t.InfoHash, Storage: st, Have: have,
+		Info: t.Info, InfoHash: t.InfoHash, InfoBytes: t.Meta.InfoBytes, Storage: st, Have: have,
 		Listener: l, Announcer: opt.Announcer, Logger: logger,
 	}
 	if opt.Network != nil {
