@@ -26,6 +26,7 @@ func (f *fetcher) connect(ctx context.Context, id int, addr netip.AddrPort) {
 	}
 	context.AfterFunc(cctx, func() { _ = nc.Close() })
 	c := &fetchConn{addr: addr, out: make(chan []byte, 64), cancel: cancel}
+	c.out <- f.extHandshake(nc) // by the writer: both sides may write first
 	if !f.report(ctx, fetchEvent{id: id, addr: addr, conn: c}) {
 		return
 	}
@@ -75,19 +76,23 @@ func (f *fetcher) handshake(ctx context.Context, addr netip.AddrPort) (net.Conn,
 		case !hs.Reserved.Has(wire.ExtensionByte, wire.ExtensionBit):
 			return errNoExtensions
 		}
-		eh := wire.ExtHandshake{M: map[string]int{wire.ExtMetadata: ourMetadataID}, V: ClientVersion,
-			Port: f.cfg.Port, Reqq: maxServeQueue}
-		if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
-			eh.YourIP = ap.Addr()
-		}
-		_, err = nc.Write(wire.AppendMessage(nil, wire.Message{ID: wire.Extended, ExtID: wire.ExtHandshakeID, Payload: eh.Marshal()}))
-		return err
+		return nil
 	})
 	if err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
 	return nc, nil
+}
+
+// extHandshake is our extension handshake frame while fetching: ut_metadata only.
+func (f *fetcher) extHandshake(nc net.Conn) []byte {
+	eh := wire.ExtHandshake{M: map[string]int{wire.ExtMetadata: ourMetadataID}, V: ClientVersion,
+		Port: f.cfg.Port, Reqq: maxServeQueue}
+	if ap, err := netip.ParseAddrPort(nc.RemoteAddr().String()); err == nil {
+		eh.YourIP = ap.Addr()
+	}
+	return wire.AppendMessage(nil, wire.Message{ID: wire.Extended, ExtID: wire.ExtHandshakeID, Payload: eh.Marshal()})
 }
 
 func (f *fetcher) writeFrames(ctx context.Context, nc net.Conn, out <-chan []byte) error {

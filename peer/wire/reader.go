@@ -71,8 +71,8 @@ func (r *Reader) ReadMessage() (Message, error) {
 	if n == 0 {
 		return Message{KeepAlive: true}, nil
 	}
-	if n > max(r.maxLen, 2+MaxExtendedLen) {
-		return Message{}, violation("message length %d exceeds the limit %d", n, r.maxLen)
+	if lim := max(r.maxLen, 2+MaxExtendedLen); n > lim {
+		return Message{}, violation("message length %d exceeds the limit %d", n, lim)
 	}
 	id, err := r.br.ReadByte()
 	if err != nil {
