@@ -1,6 +1,7 @@
 package peer_test
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -124,4 +125,28 @@ func TestEncryptionFallback(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestEncryptedHandshakeStall: an incoming peer that sends its MSE key and then nothing is cut
+// off by the session after one handshake step, on fake time, and costs no goroutine after.
+func TestEncryptedHandshakeStall(t *testing.T) {
+	tor, err := peertest.NewTorrent("stall.bin", 64<<10, 32<<10, 6)
+	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		net := peertest.NewNetwork()
+		seeder := bubbleNode(t, net, tor, peertest.Options{Seed: true,
+			Configure: func(c *peer.Config) { fastTimeouts(c); c.Encryption = mse.Prefer }})
+		c, err := net.Dial(t.Context(), "tcp", seeder.Addr.String())
+		require.NoError(t, err)
+		defer c.Close()
+		start := time.Now()
+		_, err = c.Write(append([]byte{0x55}, make([]byte, 95)...)) // a valid public key
+		require.NoError(t, err)
+		got, err := io.ReadAll(c) // the seeder's key and padding, then its close
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, len(got), 96)
+		assert.LessOrEqual(t, len(got), 96+512)
+		assert.Equal(t, 10*time.Second, time.Since(start), "not cut off after one step")
+		require.NoError(t, seeder.Stop())
+	})
 }
