@@ -52,6 +52,43 @@ func TestEncrypted(t *testing.T) {
 	}
 }
 
+// TestEncryptedHeaderOnly: libtorrent forced to MSE with only the plaintext method (an
+// obfuscated handshake, then plain messages) against swarm's default policy, both directions:
+// swarm must select or accept that method, and its log must say so.
+func TestEncryptedHeaderOnly(t *testing.T) {
+	interopOnly(t)
+	var single *payload
+	for _, p := range env.payloads {
+		if p.Label == "single" {
+			single = p
+		}
+	}
+	require.NotNil(t, single)
+	lt := *kindLibtorrent
+	lt.name = "libtorrent-header"
+	lt.seed = func(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+		return seedLibtorrentWith(t, ctx, tf, dir, h, "--encryption", "header")
+	}
+	lt.leech = func(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {
+		return leechLibtorrentWith(t, ctx, tf, dir, h, "--encryption", "header")
+	}
+	for _, swarmSeeds := range []bool{true, false} {
+		sw, swarmLog := swarmKind(false)
+		pr := pair{tracker: kindSwarmTracker, payload: single, seeder: sw, leecher: &lt}
+		if !swarmSeeds {
+			pr.seeder, pr.leecher = &lt, sw
+		}
+		t.Run(pr.name(), func(t *testing.T) {
+			start(t)
+			transfer(t, pr)
+			data, err := os.ReadFile((*swarmLog).log)
+			require.NoError(t, err)
+			assert.True(t, strings.Contains(string(data), "encryption=plaintext"),
+				"swarm's log names no connection with the plaintext method")
+		})
+	}
+}
+
 // swarmKind is swarm with its default policy or with --encryption require; the returned
 // pointer is set to its process once a role starts.
 func swarmKind(requires bool) (*clientKind, **proc) {

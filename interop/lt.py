@@ -10,7 +10,8 @@ Modes:
 
 --encryption require (seed, check, leech) forces MSE with RC4 both ways (out_enc_policy and
 in_enc_policy forced, allowed_enc_level rc4); the default is libtorrent's (try MSE, accept
-both); off refuses MSE both ways.
+both); header forces MSE with the plaintext method only (an obfuscated handshake, then plain
+messages); off refuses MSE both ways.
 
 DHT, LSD, UPnP, NAT-PMP, uTP and PEX (no default plugins) are off. libtorrent drops
 "uninteresting upload-only" peers and only meets them again at the next announce, so the
@@ -55,6 +56,13 @@ def session(listen, encryption="default"):
         settings.update({
             "out_enc_policy": int(lt.enc_policy.disabled),
             "in_enc_policy": int(lt.enc_policy.disabled),
+        })
+    if encryption == "header":
+        # MSE forced both ways, but only its obfuscated header: the stream stays plaintext.
+        settings.update({
+            "out_enc_policy": int(lt.enc_policy.forced),
+            "in_enc_policy": int(lt.enc_policy.forced),
+            "allowed_enc_level": int(lt.enc_level.plaintext),
         })
     if encryption == "require":
         # MSE/PE only, RC4 only, both ways: plain and header-only peers are refused.
@@ -155,7 +163,7 @@ def main():
     p.add_argument("--piece-length", type=int, default=65536)
     p.add_argument("--reannounce", type=float, default=2.0)
     p.add_argument("--timeout", type=float, default=600.0)
-    p.add_argument("--encryption", choices=["default", "require", "off"], default="default")
+    p.add_argument("--encryption", choices=["default", "require", "header", "off"], default="default")
     args = p.parse_args()
     if args.mode == "create":
         return create(args)
