@@ -21,8 +21,12 @@ const (
 
 // CreateConfig says what Create builds. Only Path is required.
 type CreateConfig struct {
-	// Path is the file or folder to share. Its base name becomes the torrent's name.
+	// Path is the file or folder to share. Its base name becomes the torrent's name, unless
+	// Name is set.
 	Path string
+	// Name, when set, is the torrent's name (the file or top folder a client saves), in
+	// place of Path's base name. It must be one path component.
+	Name string
 	// PieceLength in bytes; 0 picks one automatically (see AutoPieceLength).
 	PieceLength int64
 	// Announce holds BEP 12 tiers of tracker URLs; the first URL also becomes announce.
@@ -71,6 +75,9 @@ func Create(ctx context.Context, cfg CreateConfig) (*MetaInfo, error) {
 		return nil, fmt.Errorf("create torrent: %w", err)
 	}
 	name := filepath.Base(abs)
+	if cfg.Name != "" {
+		name = cfg.Name
+	}
 	if st.Mode().IsRegular() {
 		seg := segment{name: abs, length: st.Size(), open: openFile(abs)}
 		return build(ctx, cfg, name, nil, []segment{seg})

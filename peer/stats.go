@@ -30,7 +30,10 @@ type Stats struct {
 	DownRate     float64 // bytes per second over the last few seconds
 	UpRate       float64
 	Peers        []PeerStats // sorted by address
-	Seeding      bool
+	// Known counts the peer addresses the swarm knows to dial (from its peer source and
+	// AddPeers), connected or not.
+	Known   int
+	Seeding bool
 	// Tracker is the state of the peer source (zero when there is no Announcer).
 	Tracker TrackerStats
 }
@@ -65,7 +68,9 @@ type PeerStats struct {
 	Source PeerSource
 	// Extensions: the peer speaks the extension protocol (BEP 10); Fast: the Fast
 	// extension (BEP 6).
-	Extensions, Fast     bool
+	Extensions, Fast bool
+	// Seed: the peer has every piece.
+	Seed                 bool
 	DownRate, UpRate     float64 // bytes per second
 	Downloaded, Uploaded int64
 }
@@ -86,6 +91,7 @@ func (s *Swarm) stats() Stats {
 		DownRate:     s.traffic.down.rate(rateWindow),
 		UpRate:       s.traffic.up.rate(rateWindow),
 		Seeding:      s.seeding,
+		Known:        len(s.peers.known),
 	}
 	if s.cfg.Announcer != nil {
 		a := &s.ann
@@ -99,7 +105,7 @@ func (s *Swarm) stats() Stats {
 			Addr: p.addr, Client: p.clientOf(), IDClient: ClientName(p.peerID), Source: p.source, Extensions: p.ext.on, Fast: p.fast,
 			Choked: p.amChoking, Interested: p.amInterested,
 			PeerChoking: p.peerChoking, PeerInterested: p.peerInterested,
-			Outgoing: p.outgoing, Encryption: p.encryption, Snubbed: p.snubbed,
+			Outgoing: p.outgoing, Encryption: p.encryption, Snubbed: p.snubbed, Seed: p.has.Full(),
 			DownRate: p.down.rate(rateWindow), UpRate: p.up.rate(rateWindow),
 			Downloaded: p.downloaded, Uploaded: p.uploaded,
 		})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/bits"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +27,7 @@ type createOpts struct {
 	force       bool
 	quiet       bool
 	workers     int
+	name        string
 }
 
 func newCreateCmd(a *app) *cobra.Command {
@@ -56,7 +56,7 @@ does). Without --piece-length a power of two from 16KiB to 16MiB is chosen to gi
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.announce, "announce", "a", nil, "tracker URL tier, URLs comma-separated (repeatable: one tier per flag)")
 	f.StringVarP(&o.output, "output", "o", "", `output file (default "<name>.torrent"; "-" writes to stdout)`)
-	f.StringVarP(&o.pieceLength, "piece-length", "l", "", "piece length, a power of two from 16KiB to 128MiB (default automatic)")
+	f.StringVarP(&o.pieceLength, "piece-length", "l", "", "piece length, a power of two from 16KiB to 128MiB, or its exponent as mktorrent takes it (18 = 256KiB) (default automatic)")
 	f.BoolVarP(&o.private, "private", "p", false, "set the private flag (BEP 27): no DHT, PEX or LSD")
 	f.StringVarP(&o.comment, "comment", "c", "", "comment")
 	f.StringVarP(&o.source, "source", "s", "", "source string stored in the info dictionary (changes the info-hash)")
@@ -65,6 +65,7 @@ does). Without --piece-length a power of two from 16KiB to 16MiB is chosen to gi
 	f.BoolVarP(&o.force, "force", "f", false, "overwrite the output file if it exists")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
 	f.IntVar(&o.workers, "workers", 0, "hashing goroutines (default: number of CPUs)")
+	f.StringVarP(&o.name, "name", "n", "", "the torrent's name, the file or folder clients save (default: PATH's base name)")
 	return cmd
 }
 
@@ -80,6 +81,9 @@ func runCreate(ctx context.Context, a *app, path string, o createOpts) error {
 			return fmt.Errorf("create: %w", err)
 		}
 		out = filepath.Base(abs) + ".torrent"
+		if o.name != "" {
+			out = o.name + ".torrent"
+		}
 	}
 	if out != "-" && !o.force {
 		if _, err := os.Lstat(out); err == nil {
@@ -112,13 +116,19 @@ func runCreate(ctx context.Context, a *app, path string, o createOpts) error {
 // config turns the flags into a metainfo.CreateConfig.
 func (o createOpts) config(path string) (metainfo.CreateConfig, error) {
 	cfg := metainfo.CreateConfig{
-		Path: path, Comment: o.comment, Source: o.source, Private: o.private,
+		Path: path, Name: o.name, Comment: o.comment, Source: o.source, Private: o.private,
 		WebSeeds: o.webSeeds, NoDate: o.noDate, Workers: o.workers, CreatedBy: "swarm",
+	}
+	if o.workers < 0 {
+		return cfg, fmt.Errorf("create: --workers %d: want 1 or more (0 = one per CPU)", o.workers)
 	}
 	for _, a := range o.announce {
 		var tier []string
 		for _, u := range strings.Split(a, ",") {
 			if u = strings.TrimSpace(u); u != "" {
+				if err := checkTrackerURL(u); err != nil {
+					return cfg, fmt.Errorf("create: --announce: %w", err)
+				}
 				tier = append(tier, u)
 			}
 		}
@@ -128,12 +138,9 @@ func (o createOpts) config(path string) (metainfo.CreateConfig, error) {
 		cfg.Announce = append(cfg.Announce, tier)
 	}
 	if o.pieceLength != "" {
-		n, err := parseSize(o.pieceLength)
+		n, err := parsePieceLength("--piece-length", o.pieceLength)
 		if err != nil {
-			return cfg, fmt.Errorf("create: --piece-length: %w", err)
-		}
-		if n < 16<<10 || n > metainfo.MaxPieceLength || bits.OnesCount64(uint64(n)) != 1 {
-			return cfg, fmt.Errorf("create: --piece-length %s: want a power of two from 16KiB to 128MiB", o.pieceLength)
+			return cfg, fmt.Errorf("create: %w", err)
 		}
 		cfg.PieceLength = n
 	}

@@ -87,7 +87,7 @@ func TestCreateCommandErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{"no path", []string{"create"}, "accepts 1 arg(s), received 0"},
+		{"no path", []string{"create"}, "create: missing PATH (usage: swarm create PATH [-a URL[,URL...]]... [-o out.torrent] [flags])"},
 		{"missing path", []string{"create", filepath.Join(src, "nope"), "-o", "x"}, "create torrent: stat"},
 		{"piece length not a power of two", []string{"create", src, "-l", "100KiB"}, "want a power of two from 16KiB to 128MiB"},
 		{"piece length too small", []string{"create", src, "-l", "8KiB"}, "want a power of two"},

@@ -75,13 +75,9 @@ type demoNode struct {
 }
 
 func runDemo(ctx context.Context, a *app, f *demoFlags) error {
-	size, err := parseSize(f.size)
+	size, pieceLen, err := f.sizes()
 	if err != nil {
-		return fmt.Errorf("--size: %w", err)
-	}
-	pieceLen, err := parseSize(f.pieceLen)
-	if err != nil {
-		return fmt.Errorf("--piece-length: %w", err)
+		return err
 	}
 	up, err := parseRate(f.upRate)
 	if err != nil {
@@ -126,10 +122,16 @@ func runDemo(ctx context.Context, a *app, f *demoFlags) error {
 		return err
 	}
 	start := time.Now()
+	var completions []<-chan struct{}
+	for _, n := range nodes[1:] {
+		completions = append(completions, n.sw.Completed())
+	}
+	finished := lastCompletion(ctx, completions)
 	if err := runDemoSwarm(ctx, a, mi, nodes); err != nil {
 		return err
 	}
-	return demoReport(a, mi, nodes, srcSum, time.Since(start))
+	// The table notices completion at its next redraw; the time is the real one.
+	return demoReport(a, mi, nodes, srcSum, (<-finished).Sub(start))
 }
 
 // demoPayload writes deterministic random bytes and makes a torrent of them.
@@ -214,6 +216,36 @@ func (n *demoNode) join(a *app, mi *metainfo.MetaInfo, have bitfield.Bitfield, u
 		return fmt.Errorf("%s: %w", n.name, err)
 	}
 	return nil
+}
+
+// sizes reads --size and --piece-length, refusing up front what create would refuse only
+// after the payload is written.
+func (f *demoFlags) sizes() (size, pieceLen int64, err error) {
+	if size, err = parseSize(f.size); err != nil {
+		return 0, 0, fmt.Errorf("--size: %w", err)
+	}
+	if size < 1 {
+		return 0, 0, fmt.Errorf("--size %s: want at least 1 byte: a torrent of nothing has no pieces", f.size)
+	}
+	pieceLen, err = parsePieceLength("--piece-length", f.pieceLen)
+	return size, pieceLen, err
+}
+
+// lastCompletion sends the time the last of the completed channels closed (or ctx ended),
+// once; its channel is buffered, so nobody needs to receive, and the goroutine ends with ctx
+// at the latest.
+func lastCompletion(ctx context.Context, completed []<-chan struct{}) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	go func() {
+		for _, c := range completed {
+			select {
+			case <-c:
+			case <-ctx.Done():
+			}
+		}
+		out <- time.Now()
+	}()
+	return out
 }
 
 // runDemoSwarm runs every node until all leechers complete, redrawing the progress table.

@@ -66,44 +66,70 @@ func (c *checkBar) done() {
 	}
 }
 
-// sessionDisplay shows a download's live progress: percent, rates, peers and ETA.
+// sessionDisplay shows one torrent's live status line (see statusLine): redrawn in place on
+// a terminal, at its width; elsewhere (logs, pipes) a plain line every plainEvery.
 type sessionDisplay struct {
 	a         *app
 	mi        *metainfo.MetaInfo
-	bar       *progressbar.ProgressBar
 	quiet     bool
+	live      bool // stderr is a terminal
+	drawn     bool // a live line is on screen
+	start     time.Time
 	lastPlain time.Time
 }
 
+// plainEvery paces the plain status lines; the first comes after one such period, when the
+// rates have been measured.
+const plainEvery = 5 * time.Second
+
+// ratesAfter is how long the engine measures rates before they are worth showing.
+const ratesAfter = 2 * time.Second
+
 func newSessionDisplay(a *app, mi *metainfo.MetaInfo, quiet bool) *sessionDisplay {
-	return &sessionDisplay{a: a, mi: mi, quiet: quiet, bar: a.newBar(mi.Info.TotalLength(), mi.Info.Name, quiet)}
+	now := time.Now()
+	return &sessionDisplay{a: a, mi: mi, quiet: quiet, live: isTerminal(a.stderr), start: now, lastPlain: now}
 }
 
 func (d *sessionDisplay) update(st peer.Stats) {
-	done := d.mi.Info.TotalLength() - st.Left
-	line := statusLine(st, time.Now())
-	if d.bar != nil {
-		d.bar.Describe(line)
-		_ = d.bar.Set64(done)
+	if d.quiet {
 		return
 	}
-	if d.quiet || time.Since(d.lastPlain) < 5*time.Second {
+	now := time.Now()
+	f := newStatusFields(d.mi.Info.Name, d.mi.Info.TotalLength(), st, now.Sub(d.start) >= ratesAfter, now)
+	if d.live {
+		// One column spare: some terminals wrap a line that fills the last column.
+		fmt.Fprintf(d.a.stderr, "\r%s\x1b[K", statusLine(terminalWidth(d.a.stderr)-1, f))
+		d.drawn = true
 		return
 	}
-	d.lastPlain = time.Now()
-	fmt.Fprintf(d.a.stderr, "%s: %5.1f%% %s\n", d.mi.Info.Name, percent(done, d.mi.Info.TotalLength()), line)
+	if now.Sub(d.lastPlain) < plainEvery {
+		return
+	}
+	d.lastPlain = now
+	fmt.Fprintln(d.a.stderr, plainStatus(f))
 }
 
-// clear removes the live bar.
+// clear removes the live line.
 func (d *sessionDisplay) clear() {
-	if d.bar != nil {
-		_ = d.bar.Clear()
+	if d.drawn {
+		fmt.Fprint(d.a.stderr, "\r\x1b[K")
+		d.drawn = false
 	}
 }
 
 func (d *sessionDisplay) finish(st peer.Stats) {
 	d.clear()
 	finishLine(d.a, d.mi, st)
+}
+
+// terminalWidth is w's width in columns, 80 when it cannot be told.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return 80
 }
 
 // finishLine is a torrent's summary at exit.
@@ -152,23 +178,6 @@ func b2n(v bool) int {
 		return 1
 	}
 	return 0
-}
-
-// statusLine is the live one-line summary; now dates the tracker's next retry.
-func statusLine(st peer.Stats, now time.Time) string {
-	eta := "-"
-	if st.Left > 0 && st.DownRate > 0 {
-		eta = (time.Duration(float64(st.Left)/st.DownRate) * time.Second).Round(time.Second).String()
-	}
-	if st.Left == 0 {
-		eta = "seeding"
-	}
-	line := fmt.Sprintf("down %s/s up %s/s peers %d eta %s",
-		humanBytes(int64(st.DownRate)), humanBytes(int64(st.UpRate)), len(st.Peers), eta)
-	if tr := trackerState(st.Tracker, now); tr != "" {
-		line += " tracker: " + tr
-	}
-	return line
 }
 
 // trackerState says briefly how the announces go: "" before the first one (or without a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -47,6 +48,10 @@ func newRootCmd(a *app) *cobra.Command {
 		newDaemonCmd(a),
 		newCtlCmd(a),
 	)
+	explainUsage(root)
+	completeTorrents(root)
+	root.Version = version(debug.ReadBuildInfo())
+	root.SetVersionTemplate("swarm {{.Version}}\n")
 	return root
 }
 

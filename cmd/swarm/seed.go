@@ -24,5 +24,8 @@ stays the same. --recheck-every does the same periodically.`,
 		},
 	}
 	f.register(cmd)
+	f.needContent = true
+	cmd.Flags().BoolVar(&f.allowMissing, "allow-missing", false,
+		"start even when none of the content is in DIR, and download it (as get --seed does)")
 	return cmd
 }

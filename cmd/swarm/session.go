@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,6 +51,9 @@ type sessionFlags struct {
 	encryption string
 	// recheckEvery re-checks the content this often (0 = only on SIGHUP).
 	recheckEvery time.Duration
+	// needContent (seed) refuses a torrent none of whose content is in dir, unless
+	// allowMissing (--allow-missing).
+	needContent, allowMissing bool
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -93,6 +97,9 @@ type session struct {
 // until each is done (get: complete, unless --seed and the seed limits keep it) or ctx is
 // cancelled.
 func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (err error) {
+	if err := f.check(); err != nil {
+		return err
+	}
 	up, err := parseRate(f.upRate)
 	if err != nil {
 		return fmt.Errorf("--up-rate: %w", err)
@@ -145,17 +152,31 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 // openSessions loads every torrent and opens its content; the same torrent twice is an
 // error (one swarm per info-hash).
 func openSessions(a *app, paths []string, f *sessionFlags) ([]*session, error) {
-	var ts []*session
+	var mis []*metainfo.MetaInfo
 	seen := map[metainfo.Hash]string{}
 	for _, path := range paths {
+		if err := checkTorrentArg(path); err != nil {
+			return nil, err
+		}
 		mi, err := metainfo.Load(path)
 		if err != nil {
-			return ts, err
+			return nil, err
 		}
 		if other, dup := seen[mi.InfoHash]; dup {
-			return ts, fmt.Errorf("%s: the same torrent as %s", path, other)
+			return nil, fmt.Errorf("%s: the same torrent as %s", path, other)
 		}
 		seen[mi.InfoHash] = path
+		mis = append(mis, mi)
+	}
+	for _, mi := range mis { // before opening: that makes the folder
+		if f.needContent && !f.allowMissing {
+			if err := checkContentPresent(mi, f.dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var ts []*session
+	for _, mi := range mis {
 		st, err := storage.OpenFiles(&mi.Info, f.dir)
 		if err != nil {
 			return ts, fmt.Errorf("open content in %s: %w", f.dir, err)
@@ -183,7 +204,7 @@ func (s *session) swarmConfig() (peer.Config, error) {
 		Info: &s.mi.Info, InfoHash: s.mi.InfoHash, InfoBytes: s.mi.InfoBytes, Storage: s.st, Have: s.have,
 		MaxPeers: s.flags.maxPeers, Logger: s.a.logger,
 	}
-	if trackers := s.mi.Trackers(); len(trackers) > 0 {
+	if trackers := s.usableTrackers(); len(trackers) > 0 {
 		ann, err := newTrackerAnnouncer(trackers, s.flags.bind, s.a.logger)
 		if err != nil {
 			return cfg, err
@@ -228,7 +249,9 @@ func (s *session) check(ctx context.Context) (have bitfield.Bitfield, err error)
 func (f *sessionFlags) listen(a *app) (net.Listener, error) {
 	addr := net.JoinHostPort(f.bind, strconv.Itoa(f.port))
 	ln, err := net.Listen("tcp", addr)
-	if err != nil && f.port == defaultPort {
+	// Only a taken port falls back: another error (an address not ours for --bind) would
+	// fail again, and name port 0 instead of the one asked for.
+	if err != nil && f.port == defaultPort && errors.Is(err, syscall.EADDRINUSE) {
 		a.logger.Info("default port taken, using a free one", "err", err)
 		ln, err = net.Listen("tcp", net.JoinHostPort(f.bind, "0"))
 	}

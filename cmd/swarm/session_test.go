@@ -114,12 +114,12 @@ func TestSessionBadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no torrent", []string{"get"}, "requires at least 1 arg"},
+		{"no torrent", []string{"get"}, "get: missing FILE.torrent (usage: swarm get FILE.torrent"},
 		{"missing file", []string{"get", filepath.Join(t.TempDir(), "nope.torrent")}, "no such file"},
 		{"bad rate", []string{"get", tpath, "--up-rate", "fast"}, "--up-rate"},
 		{"bad down rate", []string{"seed", tpath, "--down-rate", "-3"}, "--down-rate"},
 		{"bad peer", []string{"get", tpath, "--peer", "nowhere"}, "--peer"},
-		{"bad port", []string{"get", tpath, "--port", "70000", "-d", t.TempDir()}, "listen"},
+		{"bad port", []string{"get", tpath, "--port", "70000", "-d", t.TempDir()}, "--port 70000: want 0 (any free port) to 65535"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
