@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
+	"github.com/swarm-bt/swarm/peer/mse"
 )
 
 // Config configures a Daemon. Zero fields take the defaults in the comments.
@@ -41,6 +42,8 @@ type Config struct {
 	Bind string
 	// Port is the peer port; 0 means any free port.
 	Port int
+	// Encryption is the MSE policy of peer connections (peer/mse); the zero value is Off.
+	Encryption mse.Policy
 	// Watch is a folder whose new .torrent files are added (then renamed *.added); "" = none.
 	Watch string
 	// Settings, when non-nil, replace the saved settings at start.
@@ -116,7 +119,7 @@ func New(cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("daemon: listen for peers: %w", err)
 	}
-	d.sess, err = peer.NewSession(peer.SessionConfig{Listener: ln, Dialer: d.dialer(), Logger: cfg.Logger})
+	d.sess, err = peer.NewSession(peer.SessionConfig{Listener: ln, Dialer: d.dialer(), Logger: cfg.Logger, Encryption: cfg.Encryption})
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("daemon: %w", err)

@@ -21,6 +21,8 @@ type Peer struct {
 	Fails    int       `json:"fails,omitempty"`
 	NextDial time.Time `json:"next_dial,omitzero"`
 	Outgoing bool      `json:"outgoing"`
+	// Encryption is the connection's MSE method: "rc4", "plaintext" or "" (none).
+	Encryption string `json:"encryption,omitempty"`
 	// AmChoking: we choke the peer; AmInterested: we want its pieces; PeerChoking and
 	// PeerInterested are the other way round.
 	AmChoking      bool    `json:"am_choking"`
@@ -104,6 +106,9 @@ func ledgerPeer(e peer.LedgerEntry) Peer {
 	p := Peer{Addr: e.Addr.String(), Source: string(e.Source), State: e.State, Reason: e.Reason, Fails: e.Fails, NextDial: e.NextDial, Progress: e.Progress}
 	if c := e.Connected; c != nil {
 		p.Client, p.Outgoing, p.Snubbed = c.Client, c.Outgoing, c.Snubbed
+		if c.Encryption != 0 {
+			p.Encryption = c.Encryption.String()
+		}
 		p.AmChoking, p.AmInterested, p.PeerChoking, p.PeerInterested = c.Choked, c.Interested, c.PeerChoking, c.PeerInterested
 		p.DownRate, p.UpRate, p.Downloaded, p.Uploaded = c.DownRate, c.UpRate, c.Downloaded, c.Uploaded
 	}

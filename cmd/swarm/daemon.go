@@ -17,6 +17,7 @@ import (
 
 	"github.com/swarm-bt/swarm/daemon"
 	"github.com/swarm-bt/swarm/peer"
+	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/web"
 )
 
@@ -25,7 +26,7 @@ type daemonFlags struct {
 	data, listen, bind, downloadDir, watch string
 	port, maxPeers, maxActive              int
 	allowDirs, allowHosts                  []string
-	upRate, downRate                       string
+	upRate, downRate, encryption           string
 	seedRatio                              float64
 	seedTime                               time.Duration
 }
@@ -70,6 +71,7 @@ Save folders must lie in the download folder or an --allow-dir root.`,
 	fl.StringArrayVar(&f.allowDirs, "allow-dir", nil, "also allow save folders under this root; repeatable")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "also serve requests for this host name (Host header); repeatable")
 	fl.StringVar(&f.watch, "watch", "", "add every .torrent dropped in this folder")
+	fl.StringVar(&f.encryption, "encryption", "prefer", "peer encryption (MSE/PE, RC4): prefer, require or off")
 	fl.IntVar(&f.maxPeers, "max-peers", 50, "most peers per torrent")
 	fl.IntVar(&f.maxActive, "max-active", 0, "most torrents downloading at once, the rest queued (0 = no limit)")
 	fl.StringVar(&f.upRate, "up-rate", "0", "global upload limit such as 2MB/s (0 = unlimited)")
@@ -87,11 +89,15 @@ func runDaemon(ctx context.Context, a *app, cmd *cobra.Command, f *daemonFlags) 
 	if err != nil {
 		return err
 	}
+	enc, err := mse.ParsePolicy(f.encryption)
+	if err != nil {
+		return fmt.Errorf("--encryption: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := daemon.New(daemon.Config{
 		Dir: f.data, DownloadDir: f.downloadDir, AllowDirs: f.allowDirs, Bind: f.bind, Port: f.port,
-		Watch: f.watch, Registerer: reg, Logger: a.logger, MaxPeers: f.maxPeers,
+		Watch: f.watch, Encryption: enc, Registerer: reg, Logger: a.logger, MaxPeers: f.maxPeers,
 		NewAnnouncer: func(tiers [][]string) (peer.Announcer, error) {
 			return newTrackerAnnouncer(tiers, f.bind, a.logger)
 		},

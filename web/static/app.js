@@ -245,7 +245,7 @@ function renderPeers(peers) {
   $("#peer-count").textContent = `(${peers.filter((p) => p.state === "connected").length} connected, ${peers.length} known)`;
   const rows = peers.map((p) => el("tr", { "data-addr": p.addr },
     el("td", { text: p.addr }),
-    el("td", { text: p.client || "?" }),
+    el("td", { text: (p.client || "?") + (p.encryption ? " 🔒" : ""), title: p.encryption ? "encrypted: " + p.encryption : "" }),
     el("td", { text: p.source }),
     el("td", {}, el("span", { class: "peer-state " + p.state.replace(/ /g, "-"), text: p.state }),
       p.reason ? el("span", { class: "reason", text: p.reason }) : ""),
