@@ -145,14 +145,15 @@ func (t *torrent) closeStorage() error {
 
 // schedule starts and stops checks and swarms to match what each torrent wants: paused ones
 // stop, unchecked ones are checked (a few at a time), complete ones seed, and incomplete ones
-// download while there are download slots, the rest waiting queued in order.
+// download while there are download slots, the rest waiting queued in order. A download that
+// runs keeps its slot (a resumed torrent queues behind it) unless the limit was lowered.
 func (d *Daemon) schedule(ctx context.Context) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return
 	}
-	active := 0
+	var waiting []*torrent // incomplete, wanting a download slot, in queue order
 	for _, t := range d.order {
 		switch {
 		case t.errMsg != "" || t.rec.Paused || t.rec.Finished:
@@ -169,11 +170,27 @@ func (d *Daemon) schedule(ctx context.Context) {
 			}
 		case t.complete():
 			d.startRun(t)
-		case d.settings.MaxActiveDownloads <= 0 || active < d.settings.MaxActiveDownloads:
-			active++
-			d.startRun(t)
 		default:
-			t.stop(d) // over the limit (it was lowered): back to the queue
+			waiting = append(waiting, t)
+		}
+	}
+	slots := d.settings.MaxActiveDownloads
+	if slots <= 0 {
+		slots = len(waiting)
+	}
+	for _, t := range waiting { // running ones first, in order
+		if t.run != nil && !t.run.stopping {
+			if slots > 0 {
+				slots--
+			} else {
+				t.stop(d) // the limit was lowered: back to the queue
+			}
+		}
+	}
+	for _, t := range waiting {
+		if t.run == nil && slots > 0 {
+			slots--
+			d.startRun(t)
 		}
 	}
 }
