@@ -24,8 +24,9 @@ var (
 	errUDPPort          = &ClientError{Reason: "invalid port: want 1-65535"}
 )
 
-// udpPeerCap bounds the peers of one reply so that it fits one 1,500-byte packet: 20 bytes of
-// header, then 6 bytes a peer over IPv4 (up to maxNumWant) or 18 over IPv6.
+// udpPeerCap6 bounds the peers of an IPv6 reply so that it fits one 1,500-byte packet: 20
+// bytes of header, then 18 bytes a peer (an IPv4 reply of maxNumWant peers, 6 bytes each,
+// always fits).
 const udpPeerCap6 = (1500 - 40 - 8 - udpwire.AnnounceReplyHeader) / 18
 
 // udpShared is the UDP state every socket of a Server shares; the zero value is ready and is
@@ -53,9 +54,10 @@ func (s *Server) udpInit() *udpShared {
 		for _, r := range udpDropReasons {
 			u.dropped[r] = drop.WithLabelValues(r)
 		}
-		// Registering twice fails only when ServeUDP's metrics already exist: harmless.
-		_ = s.metrics.reg.Register(u.connect)
-		_ = s.metrics.reg.Register(drop)
+		// Fails only when another server registered the same names on a shared registry.
+		if err := errors.Join(s.metrics.reg.Register(u.connect), s.metrics.reg.Register(drop)); err != nil {
+			s.log.Warn("udp metrics not registered", "err", err)
+		}
 	})
 	return u
 }
