@@ -61,3 +61,11 @@ func (s *singleConn) writeBatch(ms []udpMsg) error {
 	}
 	return first
 }
+
+// cmpOr returns a when it is not nil, else b.
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

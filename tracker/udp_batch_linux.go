@@ -131,13 +131,6 @@ func (m *mmsgConn) send(fd uintptr) bool {
 	return true
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
-}
-
 // sockaddrToAddrPort reads a sockaddr_in or sockaddr_in6 the kernel wrote.
 func sockaddrToAddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
 	switch sa.Family {

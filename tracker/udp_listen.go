@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"syscall"
 )
 
 // udpSocketBuffer is the kernel buffer asked for each socket, so that a burst of requests
@@ -28,7 +29,7 @@ func ListenUDP(ctx context.Context, addr string, perAddr int) ([]*net.UDPConn, e
 	if err != nil {
 		return nil, fmt.Errorf("listen udp %q: bad port", addr)
 	}
-	ips, err := bindAddrs(host)
+	ips, wildcard, err := bindAddrs(host)
 	if err != nil {
 		return nil, fmt.Errorf("listen udp %q: %w", addr, err)
 	}
@@ -42,6 +43,9 @@ func ListenUDP(ctx context.Context, addr string, perAddr int) ([]*net.UDPConn, e
 	for _, ip := range ips {
 		for range perAddr {
 			c, err := listenOne(ctx, &lc, netip.AddrPortFrom(ip, uint16(port)))
+			if wildcard && errors.Is(err, syscall.EADDRNOTAVAIL) {
+				break // an interface address not ready for binding (IPv6 still tentative)
+			}
 			if err != nil {
 				for _, c := range conns {
 					_ = c.Close()
@@ -53,6 +57,9 @@ func ListenUDP(ctx context.Context, addr string, perAddr int) ([]*net.UDPConn, e
 			}
 			conns = append(conns, c)
 		}
+	}
+	if len(conns) == 0 {
+		return nil, fmt.Errorf("listen udp %q: no address could be bound", addr)
 	}
 	return conns, nil
 }
@@ -72,21 +79,22 @@ func listenOne(ctx context.Context, lc *net.ListenConfig, ap netip.AddrPort) (*n
 	return c, nil
 }
 
-// bindAddrs resolves the host part of a listen address to the addresses to bind.
-func bindAddrs(host string) ([]netip.Addr, error) {
+// bindAddrs resolves the host part of a listen address to the addresses to bind, and says
+// whether they are the expansion of a wildcard.
+func bindAddrs(host string) ([]netip.Addr, bool, error) {
 	if host != "" {
 		ip, err := netip.ParseAddr(host)
 		if err != nil {
-			return nil, fmt.Errorf("want an IP address: %w", err)
+			return nil, false, fmt.Errorf("want an IP address: %w", err)
 		}
 		if !ip.IsUnspecified() {
-			return []netip.Addr{ip.Unmap()}, nil
+			return []netip.Addr{ip.Unmap()}, false, nil
 		}
 		host = ip.String()
 	}
 	ifAddrs, err := net.InterfaceAddrs()
 	if err != nil {
-		return nil, fmt.Errorf("list interface addresses: %w", err)
+		return nil, true, fmt.Errorf("list interface addresses: %w", err)
 	}
 	var ips []netip.Addr
 	for _, a := range ifAddrs {
@@ -102,7 +110,7 @@ func bindAddrs(host string) ([]netip.Addr, error) {
 		ips = append(ips, ip)
 	}
 	if len(ips) == 0 {
-		return nil, errors.New("no interface address to bind")
+		return nil, true, errors.New("no interface address to bind")
 	}
-	return ips, nil
+	return ips, true, nil
 }
