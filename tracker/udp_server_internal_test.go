@@ -24,13 +24,13 @@ var (
 
 // udpHarness drives a worker's packet handler directly: no sockets, a settable clock.
 type udpHarness struct {
-	t   *testing.T
+	t   testing.TB
 	s   *Server
 	w   *udpWorker
 	now time.Time
 }
 
-func newUDPHarness(t *testing.T, cfg Config) *udpHarness {
+func newUDPHarness(t testing.TB, cfg Config) *udpHarness {
 	t.Helper()
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	cfg.Rand = rand.New(rand.NewPCG(1, 2))
@@ -279,4 +279,33 @@ func counterValue(c prometheus.Counter) float64 {
 		panic(err)
 	}
 	return m.GetCounter().GetValue()
+}
+
+// FuzzUDPHandle sends arbitrary datagrams through the server's handler: it never panics, a
+// reply always fits one packet, and without a valid connection id nothing but a 16-byte
+// connect reply ever goes out (no amplification towards a spoofed source).
+func FuzzUDPHandle(f *testing.F) {
+	h := newUDPHarness(f, Config{})
+	id := h.w.u.ids.mint(&h.w.sc, udpAlice, h.now)
+	f.Add(udpwire.AppendConnect(nil, 1))
+	f.Add(udpAnnounce(id, 1, 6881, 0))
+	f.Add(append(udpAnnounce(id, 1, 6881, 0), 2, 9, '/', 'a', 'n', 'n', 'o', 'u', 'n', 'c', 'e'))
+	f.Add(udpwire.AppendScrape(nil, id, 3, [][20]byte{{0xaa}, {1}}))
+	f.Add(udpwire.AppendHeader(nil, udpwire.Header{ConnID: id, Action: 7, TxID: 3}))
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		if len(pkt) > udpMaxPacket {
+			pkt = pkt[:udpMaxPacket]
+		}
+		hd, herr := udpwire.ParseHeader(pkt)
+		validID := herr == nil && h.w.u.ids.valid(&h.w.sc, hd.ConnID, udpAlice, h.now)
+		m := udpMsg{buf: make([]byte, udpMaxPacket), addr: udpAlice}
+		m.n = copy(m.buf, pkt)
+		reply := h.w.handle(t.Context(), &m, nil, h.now)
+		if len(reply) > 1472 {
+			t.Fatalf("reply of %d bytes", len(reply))
+		}
+		if reply != nil && !validID && (len(reply) != 16 || hd.Action != udpwire.ActionConnect) {
+			t.Fatalf("%d-byte reply to a request without a valid id", len(reply))
+		}
+	})
 }
