@@ -1,6 +1,7 @@
 package metainfo
 
 import (
+	"crypto/sha1"
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
@@ -195,4 +196,24 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 		return s, false
 	}
 	return s[len(prefix):], true
+}
+
+// FromMagnet makes the torrent of a magnet link whose info dictionary was fetched from peers:
+// info must hash to the link's info-hash (ErrMagnet otherwise) and parse as an info
+// dictionary. The link's trackers become one tier each, its web seeds the url-list.
+func FromMagnet(mg Magnet, info []byte) (*MetaInfo, error) {
+	if Hash(sha1.Sum(info)) != mg.InfoHash {
+		return nil, fmt.Errorf("%w: info dictionary does not match the info-hash %s", ErrMagnet, mg.InfoHash)
+	}
+	m := &MetaInfo{URLList: mg.WebSeeds, InfoBytes: info, InfoHash: mg.InfoHash}
+	for _, tr := range mg.Trackers {
+		m.AnnounceList = append(m.AnnounceList, []string{tr})
+	}
+	if len(mg.Trackers) > 0 {
+		m.Announce = mg.Trackers[0]
+	}
+	if err := m.Info.parse(info); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

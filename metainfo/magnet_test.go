@@ -1,6 +1,7 @@
 package metainfo
 
 import (
+	"crypto/sha1"
 	"net/netip"
 	"testing"
 
@@ -87,4 +88,26 @@ func TestMagnetStringRoundTrip(t *testing.T) {
 func TestMagnetPeerAddrs(t *testing.T) {
 	mg := Magnet{Peers: []string{"127.0.0.1:1", "[::1]:2", "localhost:3"}}
 	assert.Equal(t, []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("[::1]:2")}, mg.PeerAddrs())
+}
+
+func TestFromMagnet(t *testing.T) {
+	m, err := Load("../testdata/mktorrent-multi.torrent")
+	require.NoError(t, err)
+	mg := Magnet{InfoHash: m.InfoHash, Trackers: []string{"http://a/ann", "udp://b:1"}, WebSeeds: []string{"http://w/"}}
+	got, err := FromMagnet(mg, m.InfoBytes)
+	require.NoError(t, err)
+	assert.Equal(t, m.Info, got.Info)
+	assert.Equal(t, [][]string{{"http://a/ann"}, {"udp://b:1"}}, got.Trackers())
+	raw, err := got.Marshal()
+	require.NoError(t, err)
+	back, err := Parse(raw)
+	require.NoError(t, err)
+	assert.Equal(t, m.InfoHash, back.InfoHash, "the written .torrent has the same info-hash")
+	assert.Equal(t, []string{"http://w/"}, back.URLList)
+
+	_, err = FromMagnet(Magnet{InfoHash: Hash{1}}, m.InfoBytes)
+	require.ErrorIs(t, err, ErrMagnet)
+	bad := []byte("d4:name1:ae")
+	_, err = FromMagnet(Magnet{InfoHash: sha1.Sum(bad)}, bad)
+	require.Error(t, err)
 }

@@ -264,4 +264,3 @@ func TestPEXIntroducesPeers(t *testing.T) {
 		}
 	})
 }
-

@@ -54,6 +54,7 @@ type sessionFlags struct {
 	// needContent (seed) refuses a torrent none of whose content is in dir, unless
 	// allowMissing (--allow-missing).
 	needContent, allowMissing bool
+	magnet                    magnetFlags // get: magnet links
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -116,6 +117,10 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	if err != nil {
 		return fmt.Errorf("--encryption: %w", err)
 	}
+	paths, magnetPeers, err := resolveMagnets(ctx, a, f, paths, extra)
+	if err != nil {
+		return err
+	}
 	ts, err := openSessions(a, paths, f)
 	defer func() { err = errors.Join(err, closeSessions(ts)) }()
 	if err != nil {
@@ -145,6 +150,7 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	}
 	for _, t := range ts {
 		t.sw.AddPeers(extra...)
+		t.sw.AddPeersFrom(peer.SourceMagnet, magnetPeers[t.mi.InfoHash]...)
 	}
 	return r.run(ctx)
 }
