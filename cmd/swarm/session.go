@@ -117,9 +117,11 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	if err != nil {
 		return fmt.Errorf("--encryption: %w", err)
 	}
-	paths, magnetPeers, err := resolveMagnets(ctx, a, f, paths, extra)
-	if err != nil {
-		return err
+	var magnetPeers map[metainfo.Hash][]netip.AddrPort
+	if !f.needContent { // get; seed refuses magnets (checkTorrentArg)
+		if paths, magnetPeers, err = resolveMagnets(ctx, a, f, paths, extra); err != nil {
+			return err
+		}
 	}
 	ts, err := openSessions(a, paths, f)
 	defer func() { err = errors.Join(err, closeSessions(ts)) }()

@@ -114,7 +114,7 @@ func TestSessionBadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no torrent", []string{"get"}, "get: missing FILE.torrent (usage: swarm get FILE.torrent"},
+		{"no torrent", []string{"get"}, "get: missing FILE.torrent|MAGNET... (usage: swarm get FILE.torrent|MAGNET..."},
 		{"missing file", []string{"get", filepath.Join(t.TempDir(), "nope.torrent")}, "no such file"},
 		{"bad rate", []string{"get", tpath, "--up-rate", "fast"}, "--up-rate"},
 		{"bad down rate", []string{"seed", tpath, "--down-rate", "-3"}, "--down-rate"},

@@ -136,7 +136,7 @@ func TestSessionFlagsRefused(t *testing.T) {
 		{[]string{"get", tpath, "--seed-time", "-5m"}, "--seed-time -5m0s: want 0 (off)"},
 		{[]string{"seed", tpath, "--recheck-every", "-1s"}, "--recheck-every -1s"},
 		{[]string{"get", tpath, "--bind", "localhost"}, `--bind "localhost": want an IP address`},
-		{[]string{"get", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x"}, "a magnet link: get and seed read .torrent files"},
+		{[]string{"seed", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x"}, "a magnet link: seed reads .torrent files; swarm get MAGNET --seed"},
 		{[]string{"get", "https://example.com/x.torrent"}, "https://example.com/x.torrent: a web address: get and seed read .torrent files from disk"},
 	} {
 		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
@@ -165,7 +165,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"create"}, "create: missing PATH (usage: swarm create PATH [-a URL[,URL...]]... [-o out.torrent] [flags])"},
 		{[]string{"create", "a", "b"}, `create: want PATH, got 2 arguments ["a" "b"] (usage: swarm create PATH`},
-		{[]string{"get"}, "get: missing FILE.torrent (usage: swarm get FILE.torrent [-d DIR] [flags])"},
+		{[]string{"get"}, "get: missing FILE.torrent|MAGNET... (usage: swarm get FILE.torrent|MAGNET... [-d DIR] [flags])"},
 		{[]string{"seed"}, "seed: missing FILE.torrent (usage: swarm seed FILE.torrent"},
 		{[]string{"info"}, "info: missing FILE.torrent|MAGNET (usage: swarm info"},
 		{[]string{"demo", "now"}, `demo: takes no arguments, got ["now"] (usage: swarm demo [flags])`},
