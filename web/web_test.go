@@ -89,7 +89,7 @@ func decode[T any](t *testing.T, resp *http.Response) T {
 	return v
 }
 
-func testTorrent(t *testing.T, name string) (*metainfo.MetaInfo, []byte) {
+func testTorrent(t testing.TB, name string) (*metainfo.MetaInfo, []byte) {
 	t.Helper()
 	payload := peertest.Payload(100<<10, 9)
 	mi, err := metainfo.CreateFromReader(context.Background(), bytes.NewReader(payload), int64(len(payload)), name,
@@ -100,11 +100,15 @@ func testTorrent(t *testing.T, name string) (*metainfo.MetaInfo, []byte) {
 	return mi, raw
 }
 
-func addBody(t *testing.T, raw []byte, saveDir string) io.Reader {
+func addBody(t testing.TB, raw []byte, saveDir string) io.Reader {
+	return bytes.NewReader(addBodyBytes(t, raw, saveDir))
+}
+
+func addBodyBytes(t testing.TB, raw []byte, saveDir string) []byte {
 	t.Helper()
 	b, err := json.Marshal(addJSON{Torrent: base64.StdEncoding.EncodeToString(raw), SaveDir: saveDir})
 	require.NoError(t, err)
-	return bytes.NewReader(b)
+	return b
 }
 
 func TestHostAllowlist(t *testing.T) {
