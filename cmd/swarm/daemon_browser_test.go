@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,5 +161,16 @@ func TestDaemonBrowser(t *testing.T) {
 		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "daemon-page.png"), png, 0o644))
+		// A phone's width: the torrent page, then the list.
+		require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(390, 844)))
+		for _, shot := range []struct{ name, hash string }{{"phone-torrent", ""}, {"phone-list", "#/"}} {
+			if shot.hash != "" {
+				require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(strings.Replace(login, "/login?token=", "/?", 1)+shot.hash),
+					chromedp.WaitVisible(chromedp.CSS(`tr[data-ih="`+ih+`"]`))))
+			}
+			png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, shot.name+".png"), png, 0o644))
+		}
 	}
 }

@@ -109,8 +109,8 @@ function renderList(list) {
         s.error ? el("span", { class: "reason", text: s.error }) : ""),
       el("td", {}, bar),
       el("td", {}, el("span", { class: "state " + s.state, text: s.state })),
-      el("td", { class: "num", text: fmtRate(s.down_rate) }),
-      el("td", { class: "num", text: fmtRate(s.up_rate) }),
+      el("td", { class: "num", text: "↓ " + fmtRate(s.down_rate) }),
+      el("td", { class: "num", text: "↑ " + fmtRate(s.up_rate) }),
       el("td", { class: "num wide", text: fmtETA(s.eta) }),
       el("td", { class: "num wide", text: s.ratio.toFixed(2) }),
       el("td", { class: "num wide", text: String(s.peers) }),
@@ -156,6 +156,7 @@ $("#add").addEventListener("submit", async (ev) => {
 // --- one torrent ------------------------------------------------------------------------
 
 function onDetail(d) {
+  state.lastDetail = d;
   const s = d.status;
   if (s.info_hash !== state.current) return;
   $("#d-name").textContent = s.name;
@@ -194,7 +195,11 @@ function availColour(a, maxA) {
 
 function fitCanvas(c, cssHeight) {
   const ratio = window.devicePixelRatio || 1, w = c.clientWidth || 800;
-  if (c.width !== Math.round(w * ratio)) { c.width = Math.round(w * ratio); c.height = Math.round(cssHeight * ratio); }
+  if (c.width !== Math.round(w * ratio) || c.height !== Math.round(cssHeight * ratio)) {
+    c.width = Math.round(w * ratio);
+    c.height = Math.round(cssHeight * ratio);
+  }
+  c.style.height = cssHeight + "px"; // never scaled by its width
   const g = c.getContext("2d");
   g.setTransform(ratio, 0, 0, ratio, 0, 0);
   return [g, w, cssHeight];
@@ -295,4 +300,5 @@ function route() {
   connect();
 }
 window.addEventListener("hashchange", route);
+window.addEventListener("resize", () => { if (state.lastDetail) onDetail(state.lastDetail); });
 api("GET", "/stats").then(route, () => {});
