@@ -28,7 +28,7 @@ func (s *Server) announce(r *http.Request, rb *replyBuf) ([]byte, error) {
 	if err != nil {
 		return b, err
 	}
-	ip, ok := s.peerIP(r, q.IP)
+	ip, ok := s.peerIP(r)
 	if !ok {
 		return b, errNoAddress
 	}
@@ -45,12 +45,11 @@ func (s *Server) announce(r *http.Request, rb *replyBuf) ([]byte, error) {
 }
 
 // peerIP returns the requester's address: from the connection, or, behind a trusted proxy,
-// from ip= or the last X-Forwarded-For entry (the one our proxy appended).
-func (s *Server) peerIP(r *http.Request, param netip.Addr) (netip.Addr, bool) {
+// from the last X-Forwarded-For entry (the one our proxy appended). The ip= parameter is
+// ignored, as opentracker does: peers are keyed by address, so a client free to name its
+// address could stop or replace anyone's entry.
+func (s *Server) peerIP(r *http.Request) (netip.Addr, bool) {
 	if s.cfg.TrustProxy {
-		if param.IsValid() {
-			return param.Unmap(), true
-		}
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			last := xff[len(xff)-1]
 			if i := strings.LastIndexByte(last, ','); i >= 0 {

@@ -39,6 +39,20 @@ func TestAttackPeerIDStopFromOtherAddress(t *testing.T) {
 	assert.Len(t, compactPeers(t, r.Peers), 20)
 }
 
+// ip= names any address: a client that could use it would stop or replace anyone's entry
+// (peers are keyed by address), so it is ignored even behind a trusted proxy.
+func TestAttackStopViaIPParameter(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		s, _ := newTestServer(t, tracker.Config{TrustProxy: trust})
+		h := trackertest.Hash(4)
+		announce(t, s, ann{hash: h, peer: 1, left: 0, remote: "10.0.0.1:1000", xff: "10.0.0.1"})
+		announce(t, s, ann{hash: h, peer: 1, left: 0, event: "stopped", extra: "ip=10.0.0.1",
+			remote: "10.66.0.1:1000", xff: "10.66.0.1"})
+		r := announce(t, s, ann{hash: h, peer: 2, left: 10, remote: "10.0.0.2:1000", xff: "10.0.0.2"})
+		assert.Equal(t, 1, r.Complete, "trust=%v: a stop naming the victim's address with ip= removed it", trust)
+	}
+}
+
 // With a victim's peer id, an update from the attacker's address must not move the victim's
 // entry there: the victim stays reachable at its own address.
 func TestAttackPeerIDMoveToOtherAddress(t *testing.T) {

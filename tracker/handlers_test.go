@@ -203,13 +203,13 @@ func TestAnnounceTrustProxy(t *testing.T) {
 		s, _ := newTestServer(t, tracker.Config{TrustProxy: trust})
 		h := trackertest.Hash(10)
 		announce(t, s, ann{hash: h, peer: 1, left: 1, xff: "198.51.100.7, 203.0.113.9", remote: "127.0.0.1:1"})
-		announce(t, s, ann{hash: h, peer: 2, left: 1, extra: "ip=198.51.100.8", remote: "127.0.0.1:1"})
+		announce(t, s, ann{hash: h, peer: 2, left: 1, port: 7000, extra: "ip=198.51.100.8", remote: "127.0.0.1:1"})
 		r := announce(t, s, ann{hash: h, peer: 3, left: 1})
-		want := []string{"127.0.0.1:6881"} // one address: one peer
+		want := []string{"127.0.0.1:6881", "127.0.0.1:7000"}
 		if trust {
-			want = []string{"203.0.113.9:6881", "198.51.100.8:6881"}
+			want = []string{"203.0.113.9:6881", "127.0.0.1:7000"}
 		}
-		assert.ElementsMatch(t, want, compactPeers(t, r.Peers), "trust=%v", trust)
+		assert.ElementsMatch(t, want, compactPeers(t, r.Peers), "trust=%v: ip= is never taken", trust)
 	}
 }
 

@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -47,8 +46,6 @@ func (e Event) String() string {
 type announceQuery struct {
 	AnnounceRequest
 	Compact bool
-	// IP is the ip= parameter, used only behind a trusted proxy; invalid when absent.
-	IP netip.Addr
 }
 
 // parseAnnounce parses a raw announce query (BEP 3, 23). Every problem is a *ClientError
@@ -85,8 +82,6 @@ func parseAnnounce(raw string) (announceQuery, error) {
 			q.NumWant, err = parseNumWant(val)
 		case "compact":
 			q.Compact = val != "0"
-		case "ip":
-			q.IP, _ = netip.ParseAddr(unescape(val))
 		}
 		return err
 	})

@@ -31,7 +31,7 @@ func (s *Server) scrape(r *http.Request, b []byte) ([]byte, error) {
 	if len(hs) == 0 && !s.cfg.FullScrape {
 		return b, errNoFullScrape
 	}
-	ip, ok := s.peerIP(r, netip.Addr{})
+	ip, ok := s.peerIP(r)
 	if !ok {
 		return b, errNoAddress
 	}

@@ -45,8 +45,8 @@ type Config struct {
 	// MaxSwarms caps the swarms of the default MemStore; 0 means DefaultMaxSwarms, negative
 	// means no cap.
 	MaxSwarms int
-	// TrustProxy takes the peer address from ip= or X-Forwarded-For instead of the
-	// connection. Enable it only behind a reverse proxy that sets the header.
+	// TrustProxy takes the peer address from the last X-Forwarded-For entry instead of the
+	// connection (ip= is always ignored). Enable it only behind a reverse proxy that sets the header.
 	TrustProxy bool
 	// FullScrape answers a scrape without info_hash with every swarm.
 	FullScrape bool

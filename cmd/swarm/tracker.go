@@ -59,7 +59,7 @@ gracefully on SIGINT or SIGTERM.`,
 	fl.DurationVar(&f.minInterval, "min-interval", 0, "min interval told to clients (default interval/2)")
 	fl.StringVar(&f.allow, "allow", "", "serve only these info-hashes: a file of hex hashes or a folder of .torrent files")
 	fl.BoolVar(&f.fullScrape, "full-scrape", false, "answer a scrape without info_hash with every swarm")
-	fl.BoolVar(&f.trustProxy, "trust-proxy", false, "take the peer address from ip= or X-Forwarded-For (behind a reverse proxy only)")
+	fl.BoolVar(&f.trustProxy, "trust-proxy", false, "take the peer address from X-Forwarded-For (behind a reverse proxy only)")
 	fl.IntVar(&f.maxPeersPerSwarm, "max-peers-per-swarm", 0, "cap on stored peers per swarm (0 = none)")
 	fl.IntVar(&f.maxSwarms, "max-swarms", tracker.DefaultMaxSwarms, "cap on the number of swarms (0 = none)")
 	fl.Float64Var(&f.rate, "rate", float64(tracker.DefaultRatePerIP), "announces and scrapes per second allowed per IP address (0 = unlimited)")
