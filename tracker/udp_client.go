@@ -255,6 +255,12 @@ func (t *udpTracker) dial(ctx context.Context, local netip.Addr) error {
 		return fmt.Errorf("resolve %s: %w", host, cmpOr(err, errors.New("no address")))
 	}
 	ip := ips[0].Unmap()
+	for _, a := range ips { // with a bind address, prefer the tracker's address of its family
+		if local.IsValid() && a.Unmap().Is4() == local.Is4() {
+			ip = a.Unmap()
+			break
+		}
+	}
 	var d net.Dialer
 	if local.IsValid() && local.Is4() == ip.Is4() {
 		d.LocalAddr = &net.UDPAddr{IP: local.AsSlice()}
