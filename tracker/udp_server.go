@@ -126,17 +126,24 @@ func newUDPWorker(s *Server, u *udpShared, bc batchConn) *udpWorker {
 	return w
 }
 
+// udpMaxReadErrors is how many read errors in a row stop a socket's loop: one or two are
+// ICMP news about an earlier reply's peer, a hundred are a broken socket.
+const udpMaxReadErrors = 100
+
 func (w *udpWorker) run(ctx context.Context) error {
-	for {
+	for fails := 0; ; {
 		k, err := w.bc.readBatch(w.in)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			// ICMP errors from earlier replies may surface here; they concern one peer.
+			if fails++; fails == udpMaxReadErrors {
+				return fmt.Errorf("tracker: udp read: %w", err)
+			}
 			w.s.log.Debug("udp read", "err", err)
 			continue
 		}
+		fails = 0
 		w.serveBatch(ctx, w.in[:k], w.s.cfg.Now())
 	}
 }
