@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -308,4 +309,19 @@ func FuzzUDPHandle(f *testing.F) {
 			t.Fatalf("%d-byte reply to a request without a valid id", len(reply))
 		}
 	})
+}
+
+// failingConn is a batchConn whose reads always fail.
+type failingConn struct{ reads int }
+
+func (f *failingConn) readBatch([]udpMsg) (int, error) { f.reads++; return 0, errors.New("boom") }
+func (f *failingConn) writeBatch([]udpMsg) error       { return nil }
+
+func TestUDPLoopStopsOnPersistentReadErrors(t *testing.T) {
+	h := newUDPHarness(t, Config{})
+	fc := &failingConn{}
+	w := newUDPWorker(h.s, h.w.u, fc)
+	err := w.run(t.Context())
+	require.ErrorContains(t, err, "boom")
+	assert.Equal(t, udpMaxReadErrors, fc.reads)
 }
