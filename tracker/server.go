@@ -182,10 +182,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// Run expires peers silent for two intervals, every ReapEvery, until ctx is done.
+// Run expires peers silent for two intervals, at once and then every ReapEvery, until ctx is
+// done. The first pass gives a shared store's totals (/stats, /metrics) at start.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.ReapEvery)
 	defer t.Stop()
+	s.Reap(ctx, s.cfg.Now())
 	for {
 		select {
 		case <-ctx.Done():
