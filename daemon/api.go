@@ -44,12 +44,7 @@ func (d *Daemon) Add(req AddRequest) (Status, error) {
 	case len(req.Torrent) > 0 && req.Magnet != "":
 		return Status{}, fmt.Errorf("%w: give a torrent or a magnet link, not both", ErrBadInput)
 	case req.Magnet != "":
-		mg, err := metainfo.ParseMagnet(req.Magnet)
-		if err != nil {
-			return Status{}, fmt.Errorf("%w: %w", ErrBadInput, err)
-		}
-		// TODO(issue 12): fetch the metadata from peers (BEP 9) once the ext helper lands.
-		return Status{}, fmt.Errorf("%w: magnet link %s: fetching metadata from peers (BEP 9) is not built yet; add the .torrent file", ErrUnsupported, mg.InfoHash)
+		return d.addMagnet(req.Magnet, dir, req.Paused, req.Limits)
 	case len(req.Torrent) == 0:
 		return Status{}, fmt.Errorf("%w: no torrent or magnet link", ErrBadInput)
 	default:
@@ -76,21 +71,29 @@ func (d *Daemon) addMeta(mi *metainfo.MetaInfo, raw []byte, dir string, paused b
 		return Status{}, fmt.Errorf("daemon: %w", err)
 	}
 	rec := record{InfoHash: mi.InfoHash.String(), Name: mi.Info.Name, SaveDir: dir, Paused: paused, AddedAt: time.Now().UTC(), Limits: lim}
-	t := newTorrent(mi.InfoHash, mi, rec)
+	return d.insert(newTorrent(mi.InfoHash, mi, rec))
+}
+
+// insert registers a new torrent and saves the state before returning.
+func (d *Daemon) insert(t *torrent) (Status, error) {
 	d.mu.Lock()
-	if d.torrents[mi.InfoHash] != nil { // a concurrent add won
+	switch {
+	case d.closed:
 		d.mu.Unlock()
-		return Status{}, fmt.Errorf("%w: %s", ErrExists, mi.InfoHash)
+		return Status{}, ErrClosed
+	case d.torrents[t.ih] != nil: // added before, or a concurrent add won
+		d.mu.Unlock()
+		return Status{}, fmt.Errorf("%w: %s", ErrExists, t.ih)
 	}
-	d.torrents[mi.InfoHash] = t
+	d.torrents[t.ih] = t
 	d.order = append(d.order, t)
 	st := d.status(t, len(d.order)-1)
 	d.mu.Unlock()
 	if err := d.save(); err != nil {
 		return st, fmt.Errorf("daemon: %w", err)
 	}
-	d.log.Info("torrent added", "infohash", mi.InfoHash, "name", mi.Info.Name, "dir", dir)
-	d.subs.publish(Event{Kind: EventAdded, InfoHash: mi.InfoHash.String()})
+	d.log.Info("torrent added", "infohash", t.ih, "name", st.Name, "dir", st.SaveDir)
+	d.subs.publish(Event{Kind: EventAdded, InfoHash: t.ih.String()})
 	d.poke()
 	return st, nil
 }
@@ -125,6 +128,9 @@ func (d *Daemon) status(t *torrent, queuePos int) Status {
 		Have: t.haveCount, NumPieces: t.numPieces(), Downloaded: r.Downloaded, Uploaded: r.Uploaded,
 		AddedAt: r.AddedAt, DoneAt: r.DoneAt, SeedTime: r.SeedTime, Limits: r.Limits, ETA: -1,
 		QueuePos: queuePos, Magnet: t.magnet,
+	}
+	if s.Magnet == "" {
+		s.Magnet = r.Magnet
 	}
 	if t.mi == nil {
 		return s
@@ -230,8 +236,9 @@ func (d *Daemon) Resume(infoHash string) error {
 			t.rec.Finished, t.override = false, true
 		}
 		t.rec.Paused = false
-		if t.errMsg != "" && t.mi != nil {
-			t.errMsg, t.needCheck = "", true // try again from a fresh check
+		if t.errMsg != "" {
+			t.errMsg = "" // try again: a fresh check, or a new metadata fetch
+			t.needCheck = t.mi != nil
 		}
 		return nil
 	})

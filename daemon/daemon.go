@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -159,6 +160,9 @@ func (d *Daemon) load() error {
 			return fmt.Errorf("daemon: state: %w", err)
 		}
 		mi, err := metainfo.Load(d.torrentPath(ih))
+		if err != nil && rec.Magnet != "" && errors.Is(err, fs.ErrNotExist) {
+			mi, err = nil, nil // added by magnet: the metadata is fetched again
+		}
 		if err != nil {
 			// Keep the record: the user sees the error and can remove it.
 			d.log.Error("cached torrent unreadable", "infohash", ih, "err", err)

@@ -215,7 +215,7 @@ func TestAddRefusals(t *testing.T) {
 		{"garbage", AddRequest{Torrent: []byte("d4:spam")}, ErrBadInput},
 		{"nothing", AddRequest{}, ErrBadInput},
 		{"bad magnet", AddRequest{Magnet: "magnet:?xt=urn:btih:zz"}, ErrBadInput},
-		{"magnet", AddRequest{Magnet: f.mi.Magnet()}, ErrUnsupported},
+		{"torrent and magnet", AddRequest{Torrent: f.raw, Magnet: f.mi.Magnet()}, ErrBadInput},
 		{"negative limit", AddRequest{Torrent: f.raw, Limits: Limits{UpRate: -1}}, ErrBadInput},
 	}
 	for _, tc := range cases {
@@ -231,3 +231,35 @@ func TestAddRefusals(t *testing.T) {
 }
 
 func rateOf(n int64) rate.Limit { return rate.Limit(n) }
+
+// TestMagnet adds a magnet link whose x.pe is a seeder: the daemon fetches the metadata
+// (BEP 9), caches it, downloads, and after a restart knows the torrent without fetching.
+func TestMagnet(t *testing.T) {
+	f := newFixture(t, "m.bin", 300<<10+7, 16<<10, 21)
+	seeder := f.seed(t, 0)
+	dir := t.TempDir()
+	r := startDaemon(t, testConfig(t, dir, peertest.NewTracker())) // the tracker knows nobody
+	mg, err := metainfo.ParseMagnet(f.mi.Magnet())
+	require.NoError(t, err)
+	mg.Peers = []string{seeder.Addr.String()}
+	st, err := r.d.Add(AddRequest{Magnet: mg.String()})
+	require.NoError(t, err)
+	ih := f.mi.InfoHash.String()
+	assert.Equal(t, ih, st.InfoHash)
+	assert.Equal(t, StateMetadata, st.State)
+	waitFor(t, "seeding", func() bool { return stateOf(r.d, ih) == StateSeeding })
+	got, err := os.ReadFile(filepath.Join(dir, "downloads", "m.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(f.payload, got))
+	peers, err := r.d.Peers(ih)
+	require.NoError(t, err)
+	require.NotEmpty(t, peers)
+	assert.Equal(t, "magnet", peers[0].Source)
+	r.stop(t)
+
+	r2 := startDaemon(t, testConfig(t, dir, peertest.NewTracker()))
+	waitFor(t, "seeding from the cached metadata", func() bool { return stateOf(r2.d, ih) == StateSeeding })
+	st, err = r2.d.Get(ih)
+	require.NoError(t, err)
+	assert.Equal(t, "m.bin", st.Name)
+}

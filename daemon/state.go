@@ -36,6 +36,8 @@ type record struct {
 	AddedAt    time.Time `json:"added_at"`
 	DoneAt     time.Time `json:"completed_at,omitzero"`
 	Limits     Limits    `json:"limits"`
+	// Magnet is the link a torrent was added by; its metadata is fetched until cached.
+	Magnet string `json:"magnet,omitempty"`
 }
 
 func (d *Daemon) statePath() string { return filepath.Join(d.cfg.Dir, "state.json") }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 	"time"
 
@@ -36,9 +37,14 @@ type torrent struct {
 	seeds     int        // connected peers with every piece, at the last refresh
 	errMsg    string
 	lastTick  time.Time
-	quiet     int    // refreshes skipped because the torrent was idle
-	magnet    string // cached: List builds every status every second
-	removed   bool
+	// A magnet torrent without metadata (mi == nil) fetches it first.
+	fetching    bool
+	cancelFetch context.CancelFunc
+	metaProg    peer.MetadataProgress
+	peers       []netip.AddrPort // to dial at start: the magnet's x.pe and who gave the metadata
+	quiet       int              // refreshes skipped because the torrent was idle
+	magnet      string           // cached: List builds every status every second
+	removed     bool
 	// override lets a finished torrent seed again after Resume, past its seed limit.
 	override bool
 }
@@ -96,6 +102,8 @@ func (t *torrent) state() State {
 		return StateChecking
 	case t.rec.Paused:
 		return StatePaused
+	case t.mi == nil:
+		return StateMetadata
 	case t.rec.Finished:
 		return StateFinished
 	case t.needCheck || !t.haveOK:
@@ -129,6 +137,9 @@ func (t *torrent) stop(d *Daemon) {
 	if t.cancelChk != nil {
 		t.cancelChk()
 	}
+	if t.cancelFetch != nil {
+		t.cancelFetch()
+	}
 }
 
 func (t *torrent) closeStorage() error {
@@ -158,6 +169,10 @@ func (d *Daemon) schedule(ctx context.Context) {
 		switch {
 		case t.errMsg != "" || t.rec.Paused || t.rec.Finished:
 			t.stop(d)
+		case t.mi == nil:
+			if !t.fetching {
+				d.startFetch(ctx, t)
+			}
 		case t.needCheck && t.run != nil && !t.run.stopping:
 			if !t.checking {
 				d.startLiveRecheck(ctx, t) // peers stay connected meanwhile
@@ -299,6 +314,10 @@ func (d *Daemon) startRun(t *torrent) {
 	if err != nil {
 		t.fail(err)
 		return
+	}
+	if len(t.peers) > 0 {
+		sw.AddPeersFrom(peer.SourceMagnet, t.peers...)
+		t.peers = nil
 	}
 	r := &swarmRun{sw: sw, done: make(chan struct{})}
 	t.run = r

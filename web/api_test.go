@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha1"
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
@@ -16,7 +17,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/swarm-bt/swarm/daemon"
+	"github.com/swarm-bt/swarm/metainfo"
 )
+
+// sha1Of makes a stable fake info-hash for a magnet link nobody serves.
+func sha1Of(s string) metainfo.Hash { return metainfo.Hash(sha1.Sum([]byte(s))) }
 
 // TestEveryCall drives each API call once, with the status and body it must give.
 func TestEveryCall(t *testing.T) {
@@ -65,7 +70,13 @@ func TestEveryCall(t *testing.T) {
 	assert.Equal(t, sub, st2.SaveDir)
 	assert.Equal(t, mi2.InfoHash.String(), st2.InfoHash)
 	resp = e.req(t, http.MethodPost, "/api/v1/torrents", strings.NewReader(`{"magnet":"`+mi.Magnet()+`"}`), auth...)
-	assert.Equal(t, http.StatusNotImplemented, resp.StatusCode, "magnet links wait for metadata exchange (issue 12)")
+	assert.Equal(t, http.StatusConflict, resp.StatusCode, "the same info-hash by magnet")
+	mg := metainfo.Magnet{InfoHash: sha1Of("magnet.bin"), Name: "magnet.bin"}.String()
+	resp = e.req(t, http.MethodPost, "/api/v1/torrents", strings.NewReader(`{"magnet":"`+mg+`","paused":true}`), auth...)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	st3 := decode[daemon.Status](t, resp)
+	assert.Equal(t, "magnet.bin", st3.Name)
+	assert.Equal(t, daemon.StatePaused, st3.State)
 	for _, bad := range []string{`{"magnet":"magnet:?xt=urn:btih:nothex"}`, `{"torrent":"!!"}`, `{"torrent":"ZGU="}`, `{}`, `{"bogus":1}`, `not json`} {
 		resp = e.req(t, http.MethodPost, "/api/v1/torrents", strings.NewReader(bad), auth...)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, bad)
@@ -116,7 +127,7 @@ func TestEveryCall(t *testing.T) {
 	resp = e.req(t, http.MethodGet, "/api/v1/settings", nil, bearer)
 	assert.Equal(t, daemon.Settings{UpRate: 5000, MaxActiveDownloads: 1, SeedRatio: 1.5, SeedTime: daemon.Duration(time.Minute)}, decode[daemon.Settings](t, resp))
 	resp = e.req(t, http.MethodGet, "/api/v1/stats", nil, bearer)
-	assert.Equal(t, 2, decode[daemon.Totals](t, resp).Torrents)
+	assert.Equal(t, 3, decode[daemon.Totals](t, resp).Torrents)
 
 	// the event stream
 	resp = e.req(t, http.MethodGet, "/api/v1/events?torrent="+ih, nil, bearer)
@@ -127,7 +138,7 @@ func TestEveryCall(t *testing.T) {
 	assert.Equal(t, "torrents", name)
 	var ov overview
 	require.NoError(t, json.Unmarshal(data, &ov))
-	assert.Len(t, ov.Torrents, 2)
+	assert.Len(t, ov.Torrents, 3)
 	name, data = readEvent(t, br)
 	assert.Equal(t, "torrent", name)
 	var dt detail
@@ -144,15 +155,17 @@ func TestEveryCall(t *testing.T) {
 	var mb bytes.Buffer
 	_, _ = mb.ReadFrom(resp.Body)
 	assert.Contains(t, mb.String(), `swarm_torrent_size_bytes{info_hash="`+ih+`",name="every.bin"} 102400`)
-	assert.Contains(t, mb.String(), "swarm_torrents 2")
+	assert.Contains(t, mb.String(), "swarm_torrents 3")
 
 	// remove, keeping then deleting the data
 	path := filepath.Join(e.dir, "downloads", "every.bin")
 	if _, err := os.Stat(path); err != nil { // storage creates files at their first write
 		require.NoError(t, os.WriteFile(path, []byte("partial"), 0o644))
 	}
-	resp = e.req(t, http.MethodDelete, "/api/v1/torrents/"+mi2.InfoHash.String(), nil, bearer, csrf)
-	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	for _, other := range []string{mi2.InfoHash.String(), st3.InfoHash} {
+		resp = e.req(t, http.MethodDelete, "/api/v1/torrents/"+other, nil, bearer, csrf)
+		assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	}
 	resp = e.req(t, http.MethodDelete, "/api/v1/torrents/"+ih+"?delete_data=maybe", nil, bearer, csrf)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	resp = e.req(t, http.MethodDelete, "/api/v1/torrents/"+ih+"?delete_data=true", nil, bearer, csrf)

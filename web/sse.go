@@ -91,7 +91,9 @@ func (s *Server) sendState(w http.ResponseWriter, ih string) error {
 	var dt detail
 	dt.Status = st
 	dt.Peers, _ = d.Peers(ih)
-	dt.Pieces, _ = d.Pieces(ih)
+	if dt.Pieces, err = d.Pieces(ih); err != nil { // no metadata yet
+		dt.Pieces = daemon.Pieces{InFlight: []int{}, Availability: []int{}}
+	}
 	dt.Choke, _ = d.ChokeLog(ih)
 	dt.Files, _ = d.Files(ih)
 	return sendEvent(w, "torrent", dt)

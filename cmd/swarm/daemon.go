@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,13 +96,19 @@ func runDaemon(ctx context.Context, a *app, cmd *cobra.Command, f *daemonFlags) 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d, err := daemon.New(daemon.Config{
+	dcfg := daemon.Config{
 		Dir: f.data, DownloadDir: f.downloadDir, AllowDirs: f.allowDirs, Bind: f.bind, Port: f.port,
 		Watch: f.watch, Encryption: enc, Registerer: reg, Logger: a.logger, MaxPeers: f.maxPeers,
 		NewAnnouncer: func(tiers [][]string) (peer.Announcer, error) {
 			return newTrackerAnnouncer(tiers, f.bind, a.logger)
 		},
-	})
+	}
+	d, err := daemon.New(dcfg)
+	if errors.Is(err, syscall.EADDRINUSE) && !cmd.Flags().Changed("port") {
+		a.logger.Info("default port taken, using a free one", "err", err)
+		dcfg.Port = 0
+		d, err = daemon.New(dcfg)
+	}
 	if err != nil {
 		return err
 	}

@@ -207,7 +207,8 @@ function fitCanvas(c, cssHeight) {
 
 function drawPieces(p) {
   const c = $("#piece-map"), n = p.num_pieces;
-  const have = b64bits(p.have, n), flight = new Set(p.in_flight);
+  const have = b64bits(p.have || "", n), flight = new Set(p.in_flight || []);
+  p.availability = p.availability || [];
   let count = 0;
   for (let i = 0; i < n; i++) count += have[i];
   c.dataset.pieces = n; c.dataset.have = count; c.dataset.inflight = p.in_flight.length;
