@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/time/rate"
 
 	"github.com/swarm-bt/swarm/metainfo"
@@ -166,7 +167,10 @@ func withDefaults(cfg Config) Config {
 		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
 	if cfg.Registry == nil {
+		// A private registry, with the Go runtime's figures (go_goroutines among them) so
+		// that an operator sees leaks, e.g. while a shared store is down.
 		cfg.Registry = prometheus.NewRegistry()
+		cfg.Registry.MustRegister(collectors.NewGoCollector())
 	}
 	return cfg
 }
