@@ -38,7 +38,11 @@ type tracker struct {
 // newTracker reserves a port on 127.0.0.1 for a tracker of the given kind.
 func newTracker(t *testing.T, kind *trackerKind) *tracker {
 	t.Helper()
-	return &tracker{kind: kind, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1"))}
+	port := freePort(t, "127.0.0.1")
+	if kind.udp {
+		port = freeTCPAndUDPPort(t, "127.0.0.1")
+	}
+	return &tracker{kind: kind, addr: fmt.Sprintf("127.0.0.1:%d", port)}
 }
 
 // URL is the announce URL.
@@ -66,11 +70,13 @@ var (
 // each other meet again quickly.
 const announceInterval = "5s"
 
+// startSwarmTracker runs `swarm tracker` over HTTP only: the harness picked a free TCP port,
+// and the UDP port of the same number might be taken.
 func startSwarmTracker(t *testing.T, ctx context.Context, addr string, _ []string) *proc {
 	t.Helper()
 	needSwarm(t)
 	return startProc(t, ctx, "swarm-tracker", env.swarm, "--log-level=debug", "tracker",
-		"--listen", addr, "--interval", announceInterval)
+		"--listen", addr, "--interval", announceInterval, "--udp", "off")
 }
 
 // startOpentracker runs Debian's whitelist build of opentracker. As root it chroots into its

@@ -15,7 +15,7 @@ import (
 // harness scrapes over HTTP to watch the swarm. `swarm tracker` serves both on one address
 // by default; opentracker gets -P next to -p.
 var (
-	kindSwarmTrackerUDP = &trackerKind{name: "swarmtracker-udp", start: startSwarmTracker, udp: true}
+	kindSwarmTrackerUDP = &trackerKind{name: "swarmtracker-udp", start: startSwarmTrackerUDP, udp: true}
 	kindOpentrackerUDP  = &trackerKind{name: "opentracker-udp", start: startOpentracker, udp: true}
 )
 
@@ -49,6 +49,30 @@ func aria2DHTArgs(t *testing.T, h host) []string {
 	require.NoError(t, pc.Close())
 	return []string{"--enable-dht=true", "--dht-file-path=" + filepath.Join(t.TempDir(), "dht.dat"),
 		fmt.Sprintf("--dht-listen-port=%d", port)}
+}
+
+// startSwarmTrackerUDP runs `swarm tracker` serving UDP on its HTTP address, the default.
+func startSwarmTrackerUDP(t *testing.T, ctx context.Context, addr string, _ []string) *proc {
+	t.Helper()
+	needSwarm(t)
+	return startProc(t, ctx, "swarm-tracker", env.swarm, "--log-level=debug", "tracker",
+		"--listen", addr, "--interval", announceInterval)
+}
+
+// freeTCPAndUDPPort returns a port free on ip for both TCP and UDP a moment ago, for a
+// tracker serving both on one address.
+func freeTCPAndUDPPort(t *testing.T, ip string) int {
+	t.Helper()
+	for range 50 {
+		port := freePort(t, ip)
+		pc, err := net.ListenPacket("udp4", net.JoinHostPort(ip, fmt.Sprint(port)))
+		if err == nil {
+			require.NoError(t, pc.Close())
+			return port
+		}
+	}
+	t.Fatalf("no port free for both TCP and UDP on %s", ip)
+	return 0
 }
 
 // payloadLabelled returns the harness payload with that label.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,22 +114,34 @@ func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
 	if err != nil {
 		return fmt.Errorf("tracker: %w", err)
 	}
-	udpAddr := f.udp
-	if udpAddr == "" {
-		udpAddr = ln.Addr().String()
-	}
-	var conns []*net.UDPConn
-	if udpAddr != "off" {
-		if conns, err = tracker.ListenUDP(cmd.Context(), udpAddr, f.udpSockets); err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("tracker: %w", err)
-		}
+	conns, err := listenTrackerUDP(cmd, f, ln.Addr().String())
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("tracker: %w", err)
 	}
 	fmt.Fprintf(a.stdout, "tracker listening on http://%s/announce\n", ln.Addr())
 	if len(conns) > 0 {
 		fmt.Fprintf(a.stdout, "tracker listening on udp://%s/announce\n", conns[0].LocalAddr())
 	}
 	return serveTracker(cmd.Context(), srv, ln, conns)
+}
+
+// listenTrackerUDP opens the UDP sockets: --udp, or by default the HTTP listener's address.
+// When --listen asked for any port (":0"), the UDP port of the number TCP got may be taken;
+// then UDP gets a port of its own, printed like the HTTP one.
+func listenTrackerUDP(cmd *cobra.Command, f trackerFlags, httpAddr string) ([]*net.UDPConn, error) {
+	switch f.udp {
+	case "off":
+		return nil, nil
+	case "":
+		conns, err := tracker.ListenUDP(cmd.Context(), httpAddr, f.udpSockets)
+		if _, port, _ := net.SplitHostPort(f.listen); port == "0" && errors.Is(err, syscall.EADDRINUSE) {
+			host, _, _ := net.SplitHostPort(httpAddr)
+			return tracker.ListenUDP(cmd.Context(), net.JoinHostPort(host, "0"), f.udpSockets)
+		}
+		return conns, err
+	}
+	return tracker.ListenUDP(cmd.Context(), f.udp, f.udpSockets)
 }
 
 // serveTracker runs the HTTP and UDP sides until ctx is done or one of them fails, which

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -40,7 +42,8 @@ func startTrackerLines(t *testing.T, lines int, args ...string) ([]string, func(
 
 // By default UDP is served on the HTTP address, over the same swarms.
 func TestTrackerCommandUDP(t *testing.T) {
-	urls, stop := startTrackerLines(t, 2, "--interval", "1m")
+	addr := freeTCPAndUDPAddr(t)
+	urls, stop := startTrackerLines(t, 2, "--interval", "1m", "--listen", addr)
 	require.True(t, strings.HasPrefix(urls[1], "udp://"), urls[1])
 	assert.Equal(t, strings.TrimPrefix(urls[0], "http://"), strings.TrimPrefix(urls[1], "udp://"), "same address")
 	c, err := tracker.NewClient(tracker.ClientConfig{Tiers: [][]string{{urls[1]}}})
@@ -84,4 +87,41 @@ func TestTrackerCommandBadUDPFlags(t *testing.T) {
 		err := run(t.Context(), args, io.Discard, io.Discard)
 		assert.Error(t, err, "%v", args)
 	}
+}
+
+// freeTCPAndUDPAddr returns a loopback address whose port was free for TCP and UDP.
+func freeTCPAndUDPAddr(t *testing.T) string {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		if pc, err := net.ListenPacket("udp4", addr); err == nil {
+			require.NoError(t, pc.Close())
+			return addr
+		}
+	}
+	t.Fatal("no port free for both TCP and UDP")
+	return ""
+}
+
+// With --listen on port 0, a UDP port already taken under the number TCP got is no error:
+// UDP gets a port of its own.
+func TestTrackerUDPFallsBackFromTakenEphemeralPort(t *testing.T) {
+	taken, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	cmd := &cobra.Command{}
+	cmd.SetContext(t.Context())
+	f := trackerFlags{listen: "127.0.0.1:0", udpSockets: 1}
+	conns, err := listenTrackerUDP(cmd, f, taken.LocalAddr().String())
+	require.NoError(t, err)
+	require.Len(t, conns, 1)
+	defer conns[0].Close()
+	assert.NotEqual(t, taken.LocalAddr().String(), conns[0].LocalAddr().String())
+
+	f.listen = taken.LocalAddr().String() // a port asked for: taken is an error
+	_, err = listenTrackerUDP(cmd, f, taken.LocalAddr().String())
+	assert.Error(t, err)
 }
