@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -324,4 +325,19 @@ func TestUDPLoopStopsOnPersistentReadErrors(t *testing.T) {
 	err := w.run(t.Context())
 	require.ErrorContains(t, err, "boom")
 	assert.Equal(t, udpMaxReadErrors, fc.reads)
+}
+
+// BEP 41: the URL data of an announce is parsed (options split at 255 bytes, NOPs, an end
+// marker) and the announce answered as any other.
+func TestUDPAnnounceURLData(t *testing.T) {
+	h := newUDPHarness(t, Config{})
+	id := h.connect(udpAlice)
+	url := "/announce?passkey=" + strings.Repeat("k", 300)
+	pkt := udpwire.AppendAnnounce(nil, id, 22, &udpwire.Announce{
+		InfoHash: [20]byte{0xaa}, PeerID: [20]byte{1}, Port: 7001, NumWant: -1, URLData: []byte(url),
+	})
+	pkt = append(pkt[:udpwire.AnnounceSize], append([]byte{1, 1}, pkt[udpwire.AnnounceSize:]...)...) // two NOPs first
+	_, err := udpwire.ParseReply(h.send(udpAlice, pkt), 22, udpwire.ActionAnnounce)
+	require.NoError(t, err)
+	assert.Equal(t, url, string(h.w.ann.URLData))
 }
