@@ -7,6 +7,14 @@ Modes:
   leech  --torrent T --dir D --listen IP:PORT   download T into D, exit 0 when complete
   create --path P --out T --announce URL --piece-length N   write a v1-only torrent
   info   --torrent T                            print "infohash <hex>" and the file list
+  magnet --magnet URI --dir D --listen IP:PORT  fetch the metadata and download, exit 0 when
+                                                complete (--metadata-only: once it has it)
+
+--plugins turns libtorrent's default plugins on (ut_metadata, ut_pex, smart_ban): magnet
+links and PEX need them. --peer IP:PORT (repeatable) connects to a peer directly. --upload-rate
+and --download-rate cap the session (bytes/s). Every few seconds the peer list is logged as
+"peer IP:PORT client C source S flags F", S being libtorrent's source bits (tracker 1, dht 2,
+pex 4, lsd 8, resume 16, incoming 32) and F its flags (the BEP 6 fast bit is not exposed).
 
 --encryption require (seed, check, leech) forces MSE with RC4 both ways (out_enc_policy and
 in_enc_policy forced, allowed_enc_level rc4); the default is libtorrent's (try MSE, accept
@@ -31,7 +39,7 @@ def log(*parts):
     print(time.strftime("%H:%M:%S"), *parts, flush=True)
 
 
-def session(listen, encryption="default"):
+def session(listen, encryption="default", plugins=False, up=0, down=0):
     ip = listen.rsplit(":", 1)[0]
     settings = {
         "listen_interfaces": listen,
@@ -51,6 +59,8 @@ def session(listen, encryption="default"):
         | lt.alert.category_t.peer_notification
         | lt.alert.category_t.storage_notification,
         "user_agent": "swarm-interop-libtorrent/" + lt.__version__,
+        "upload_rate_limit": up,
+        "download_rate_limit": down,
     }
     if encryption == "off":
         settings.update({
@@ -73,7 +83,13 @@ def session(listen, encryption="default"):
             "prefer_rc4": True,
         })
     # flags=0: no default plugins, so no ut_pex (and no ut_metadata, smart_ban).
-    return lt.session(settings, 0)
+    ses = lt.session(settings) if plugins else lt.session(settings, 0)
+    if up or down:
+        # Rate limits skip local peers by default: put every address in the global class.
+        f = lt.ip_filter()
+        f.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
+        ses.set_peer_class_filter(f)
+    return ses
 
 
 def drain(ses):
@@ -85,12 +101,42 @@ def drain(ses):
     return checked
 
 
+def log_peers(h):
+    for p in h.get_peer_info():
+        log("peer %s:%d client %s source %d flags %d" % (p.ip[0], p.ip[1], p.client, int(p.source), int(p.flags)))
+
+
+def connect(h, peers):
+    for pe in peers or []:
+        ip, port = pe.rsplit(":", 1)
+        h.connect_peer((ip, int(port)))
+
+
 def run(args, seeding):
-    ses = session(args.listen, args.encryption)
-    ti = lt.torrent_info(args.torrent)
+    ses = session(args.listen, args.encryption, args.plugins, args.upload_rate, args.download_rate)
+    if args.mode == "magnet":
+        params = lt.parse_magnet_uri(args.magnet)
+        params.save_path = args.dir
+        start = time.time()
+        h = ses.add_torrent(params)
+        connect(h, args.peer)
+        while not h.status().has_metadata:
+            drain(ses)
+            if time.time() - start > args.timeout:
+                log("timeout waiting for metadata")
+                return 1
+            time.sleep(0.01)
+        ti = h.torrent_file()
+        log("metadata %.3f s %d bytes" % (time.time() - start, ti.metadata_size()))
+        if args.metadata_only:
+            return 0
+    else:
+        ti = lt.torrent_info(args.torrent)
+        h = ses.add_torrent({"ti": ti, "save_path": args.dir})
+        connect(h, args.peer)
     log("infohash", str(ti.info_hash()), "pieces", ti.num_pieces(), "size", ti.total_size())
-    h = ses.add_torrent({"ti": ti, "save_path": args.dir})
     last_announce = 0.0
+    last_peers = 0.0
     said = False
     checked = False
     deadline = time.time() + args.timeout
@@ -108,6 +154,9 @@ def run(args, seeding):
             "progress %.4f state %s peers %d down %d up %d"
             % (s.progress, s.state, s.num_peers, s.total_payload_download, s.total_payload_upload)
         )
+        if now - last_peers >= 2:
+            log_peers(h)
+            last_peers = now
         if s.errc.value() != 0:
             log("error", s.errc.message())
             return 2
@@ -153,7 +202,13 @@ def info(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["seed", "check", "leech", "create", "info"])
+    p.add_argument("mode", choices=["seed", "check", "leech", "create", "info", "magnet"])
+    p.add_argument("--magnet")
+    p.add_argument("--metadata-only", action="store_true")
+    p.add_argument("--plugins", action="store_true")
+    p.add_argument("--peer", action="append")
+    p.add_argument("--upload-rate", type=int, default=0)
+    p.add_argument("--download-rate", type=int, default=0)
     p.add_argument("--torrent")
     p.add_argument("--dir")
     p.add_argument("--listen")

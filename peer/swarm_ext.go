@@ -1,6 +1,8 @@
 package peer
 
 import (
+	"context"
+	"log/slog"
 	"net/netip"
 
 	"github.com/swarm-bt/swarm/peer/bitfield"
@@ -57,6 +59,7 @@ func (s *Swarm) openExtensions(p *peer) []byte {
 	switch {
 	case p.fast && s.dl.have.Full():
 		s.sendControl(p, wire.HaveAll)
+		s.log.Debug("have all sent", "peer", p.addr)
 	case p.fast && s.dl.have.Count() == 0:
 		s.sendControl(p, wire.HaveNone)
 	case s.dl.have.Count() > 0:
@@ -178,7 +181,10 @@ func (s *Swarm) onPEX(p *peer, b []byte) error {
 		}
 	}
 	s.addKnown(fresh, s.now, SourcePEX)
-	s.log.Debug("pex received", "peer", p.addr, "added", len(msg.Added), "dropped", len(msg.Dropped), "new", len(fresh))
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("pex received", "peer", p.addr, "added", len(msg.Added), "dropped", len(msg.Dropped), "new", len(fresh),
+			"addrs", pexSample(msg.Added))
+	}
 	return nil
 }
 
@@ -250,4 +256,13 @@ func fullBitfield(n int) bitfield.Bitfield {
 		bf.Set(i)
 	}
 	return bf
+}
+
+// pexSample lists the first few added addresses, for debug logs.
+func pexSample(added []wire.PEXPeer) []string {
+	var out []string
+	for _, a := range added[:min(len(added), 8)] {
+		out = append(out, a.Addr.String())
+	}
+	return out
 }

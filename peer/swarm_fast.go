@@ -38,6 +38,7 @@ func (s *Swarm) onFast(p *peer, m wire.Message, first bool) error {
 	n := s.cfg.Info.NumPieces()
 	switch m.ID {
 	case wire.HaveAll:
+		s.log.Debug("have all received", "peer", p.addr, "client", p.clientOf())
 		return s.onBitfield(p, fullBitfield(n).Bytes(), first)
 	case wire.HaveNone:
 		if !first {
