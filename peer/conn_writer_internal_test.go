@@ -56,3 +56,30 @@ func TestWriterDropsRequestsBeyondCap(t *testing.T) {
 	assert.Len(t, w.serve, maxServeQueue, "room again once one is served")
 	assert.Equal(t, req(maxServeQueue+100), w.serve[len(w.serve)-1])
 }
+
+// TestSendBacklogKeepsOrder: messages that do not fit a busy writer's channel wait in the
+// loop's backlog, and so does everything after them: the writer gets them all, in order (a
+// choke after the requests it discards), and the connection stays.
+func TestSendBacklogKeepsOrder(t *testing.T) {
+	s := &Swarm{}
+	p := &peer{conn: &conn{out: make(chan outMsg, 4)}}
+	var sent []outMsg
+	for i := range 10 {
+		m := outMsg{kind: outServe, index: uint32(i), length: wire.BlockSize}
+		if i == 6 {
+			m = outMsg{kind: outControl, id: wire.Choke}
+		}
+		sent = append(sent, m)
+		s.sendTo(p, m)
+	}
+	assert.Len(t, p.out, 4)
+	assert.Len(t, p.backlog, 6)
+	var got []outMsg
+	for len(got) < len(sent) {
+		got = append(got, <-p.out)
+		s.flushBacklog(p)
+	}
+	assert.Equal(t, sent, got)
+	assert.Empty(t, p.backlog)
+	assert.False(t, p.closed)
+}

@@ -34,6 +34,8 @@ type peer struct {
 
 	source PeerSource // where the peer came from
 	ext    extState   // BEP 10 and BEP 6 state (swarm_ext.go, swarm_fast.go)
+	// backlog holds messages for the writer while its channel is full (swarm_send.go).
+	backlog []outMsg
 }
 
 // addrState is where a known address stands.
@@ -260,17 +262,3 @@ func (s *Swarm) sampleUpload(p *peer) {
 	s.traffic.up.add(d)
 	s.traffic.uploaded += d
 }
-
-// sendTo queues m for p's writer without blocking; a peer whose queue is full is dropped.
-func (s *Swarm) sendTo(p *peer, m outMsg) {
-	if p.closed {
-		return
-	}
-	select {
-	case p.out <- m:
-	default:
-		s.dropPeer(p, errQueueFull)
-	}
-}
-
-func (s *Swarm) sendControl(p *peer, id wire.ID) { s.sendTo(p, outMsg{kind: outControl, id: id}) }

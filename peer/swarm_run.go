@@ -167,6 +167,7 @@ func (s *Swarm) afterEvent(ctx context.Context) {
 // onTick samples rates, expires requests and runs what is due.
 func (s *Swarm) onTick(ctx context.Context) {
 	for _, p := range s.peers.byID {
+		s.flushBacklog(p)
 		s.sampleUpload(p)
 		p.up.tick()
 		p.down.tick()
