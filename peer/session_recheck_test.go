@@ -43,16 +43,16 @@ func TestRecheckKeepsPeersAndHeals(t *testing.T) {
 		res, err := sw.Recheck(t.Context())
 		require.NoError(t, err)
 		assert.Equal(t, peer.RecheckResult{Good: tor.Info.NumPieces() - 1, Lost: 1}, res)
-		// The leecher that has the piece never says so (no have is sent to a peer that has
-		// the piece already, and it thinks we do): an honest seed provides it.
-		honest := bubbleNode(t, nw, tor, peertest.Options{Seed: true, Configure: fastTimeouts})
-		sw.AddPeers(honest.Addr)
 		completed := sw.Completed()
 		select {
 		case <-completed:
 			t.Fatal("a torrent missing a piece must not count as complete")
 		default:
 		}
+		// The leecher that has the piece never says so (no have is sent to a peer that has
+		// the piece already, and it thinks we do): an honest seed provides it.
+		honest := bubbleNode(t, nw, tor, peertest.Options{Seed: true, Configure: fastTimeouts})
+		sw.AddPeers(honest.Addr)
 		select {
 		case <-completed:
 		case <-time.After(2 * time.Minute):
