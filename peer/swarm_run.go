@@ -68,19 +68,24 @@ func (s *Swarm) run(ctx context.Context) error {
 	s.log.Info("swarm started", "have", s.dl.have.Count(), "config", s.cfg)
 	err := s.loop(ctx)
 	cancel()
-	st := s.stats()
-	s.final.Store(&st)
+	s.storeFinal() // Stats answers from it while the swarm shuts down
 	close(s.loopDone)
 	s.shutdown()
 	s.announceStopped(ctx)
-	st = s.stats()
-	s.final.Store(&st)
+	st := s.storeFinal()
 	if err != nil {
 		s.log.Error("swarm stopped", "err", err)
 	} else {
 		s.log.Info("swarm stopped", "downloaded", st.Downloaded, "uploaded", st.Uploaded)
 	}
 	return err
+}
+
+// storeFinal stores a fresh snapshot for Stats to return once the loop has ended.
+func (s *Swarm) storeFinal() Stats {
+	st := s.stats()
+	s.final.Store(&st)
+	return st
 }
 
 // deliver hands an event from outside the swarm's goroutines (the session's accept) to the
