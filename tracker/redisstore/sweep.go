@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,7 +88,7 @@ func sibling(key string) (string, bool) {
 // 512 keys (one pipeline each), and refreshes the totals. Emptied swarms vanish: Redis
 // deletes an empty sorted set.
 func (s *Store) Expire(ctx context.Context, cutoff time.Time) (int, error) {
-	max := "(" + strconv.FormatInt(cutoff.UnixMilli(), 10)
+	upto := "(" + strconv.FormatInt(cutoff.UnixMilli(), 10)
 	var removed, swarms, peers int64
 	err := s.scan(ctx, func(ctx context.Context, c redis.Cmdable, keys []string) (bool, error) {
 		rem := make([]*redis.IntCmd, len(keys))
@@ -95,7 +96,7 @@ func (s *Store) Expire(ctx context.Context, cutoff time.Time) (int, error) {
 		other := make([]*redis.IntCmd, len(keys))
 		_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
-				rem[i] = p.ZRemRangeByScore(ctx, k, "-inf", max)
+				rem[i] = p.ZRemRangeByScore(ctx, k, "-inf", upto)
 				card[i] = p.ZCard(ctx, k)
 				if sib, seeders := sibling(k); !seeders {
 					other[i] = p.Exists(ctx, sib)
@@ -147,7 +148,7 @@ func (s *Store) Swarms(ctx context.Context, yield func(metainfo.Hash, tracker.Co
 			}
 			return nil
 		})
-		if err != nil && err != redis.Nil {
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return false, err
 		}
 		for _, r := range rows {
