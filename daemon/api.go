@@ -133,6 +133,10 @@ func (d *Daemon) status(t *torrent, queuePos int) Status {
 		s.Magnet = r.Magnet
 	}
 	if t.mi == nil {
+		if t.fetching {
+			p := t.metaProg
+			s.Metadata = &MetadataProgress{Peers: p.Connected, Offering: p.Offering, Have: p.Have, Total: p.Total}
+		}
 		return s
 	}
 	s.Size, s.PieceSize, s.Private = t.mi.Info.TotalLength(), t.mi.Info.PieceLength, t.mi.Info.Private

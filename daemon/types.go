@@ -105,6 +105,16 @@ type Status struct {
 	Private    bool      `json:"private"`
 	Magnet     string    `json:"magnet"`
 	Tracker    string    `json:"tracker_error,omitempty"`
+	// Metadata tells how fetching a magnet link's metadata goes (state metadata only).
+	Metadata *MetadataProgress `json:"metadata,omitempty"`
+}
+
+// MetadataProgress is the state of a magnet link's metadata fetch.
+type MetadataProgress struct {
+	Peers    int `json:"peers"`    // connected
+	Offering int `json:"offering"` // peers that have the metadata
+	Have     int `json:"have"`     // 16 KiB metadata pieces received
+	Total    int `json:"total"`    // 0 until a peer gives the size
 }
 
 // File is one file of a torrent with its progress.

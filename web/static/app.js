@@ -106,7 +106,8 @@ function renderList(list) {
     rm.onclick = () => remove(s.info_hash, s.name, false);
     return el("tr", { "data-ih": s.info_hash },
       el("td", { class: "name" }, el("a", { href: "#/t/" + s.info_hash, text: s.name || s.info_hash }),
-        s.error ? el("span", { class: "reason", text: s.error }) : ""),
+        s.error ? el("span", { class: "reason", text: s.error }) : "",
+        s.metadata ? el("span", { class: "reason", text: metaText(s.metadata) }) : ""),
       el("td", {}, bar),
       el("td", {}, el("span", { class: "state " + s.state, text: s.state })),
       el("td", { class: "num", text: "↓ " + fmtRate(s.down_rate) }),
@@ -117,6 +118,10 @@ function renderList(list) {
       el("td", { class: "row-actions" }, toggle, " ", rm));
   });
   tb.replaceChildren(...rows);
+}
+
+function metaText(m) {
+  return `fetching metadata: ${m.peers} peers, ${m.offering} have it, ${m.have}/${m.total || "?"} pieces`;
 }
 
 async function act(ih, what) {
@@ -162,7 +167,7 @@ function onDetail(d) {
   $("#d-name").textContent = s.name;
   $("#detail-view").dataset.state = s.state;
   const items = [
-    ["State", s.state + (s.error ? ": " + s.error : "")], ["Progress", (s.progress * 100).toFixed(1) + "%"],
+    ["State", s.state + (s.error ? ": " + s.error : "") + (s.metadata ? " (" + metaText(s.metadata) + ")" : "")], ["Progress", (s.progress * 100).toFixed(1) + "%"],
     ["Size", fmtBytes(s.size)], ["Down", fmtRate(s.down_rate)], ["Up", fmtRate(s.up_rate)], ["ETA", fmtETA(s.eta)],
     ["Downloaded", fmtBytes(s.downloaded)], ["Uploaded", fmtBytes(s.uploaded)], ["Ratio", s.ratio.toFixed(2)],
     ["Peers", `${s.peers} (${s.seeds} seeds)`], ["Pieces", `${s.have} / ${s.num_pieces} × ${fmtBytes(s.piece_size)}`],
