@@ -232,3 +232,30 @@ func TestSessionAddRemoveErrors(t *testing.T) {
 		require.NoError(t, sw.Err())
 	})
 }
+
+// The session's connection cap holds across torrents, and a removed torrent gives its slots
+// back.
+func TestSessionConnectionCap(t *testing.T) {
+	a, err := peertest.NewTorrent("a.bin", 1<<20, 32<<10, 18)
+	require.NoError(t, err)
+	b, err := peertest.NewTorrent("b.bin", 1<<20, 32<<10, 19)
+	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		nw := peertest.NewNetwork()
+		s := startSession(t, nw, peer.SessionConfig{MaxConns: 3})
+		swA, swB := seedIn(t, s, a, nil), seedIn(t, s, b, nil)
+		for range 2 {
+			leechFrom(t, nw, a, s.addr, downLimit(64<<10))
+			leechFrom(t, nw, b, s.addr, downLimit(64<<10))
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		assert.Equal(t, 3, s.Stats().Conns)
+		assert.Equal(t, 3, len(swA.Stats().Peers)+len(swB.Stats().Peers), "three of the four leechers")
+		require.NoError(t, s.Remove(a.InfoHash))
+		time.Sleep(5 * time.Second) // the leechers of b redial
+		synctest.Wait()
+		assert.Equal(t, 2, s.Stats().Conns)
+		assert.Len(t, swB.Stats().Peers, 2, "b's leechers both connected once a's slots are free")
+	})
+}
