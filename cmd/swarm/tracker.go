@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -68,7 +69,7 @@ gracefully on SIGINT or SIGTERM.`,
 	fl.StringVar(&f.store, "store", "memory", "where swarms live: memory, redis://HOST:PORT/DB or redis-cluster://HOST:PORT,HOST:PORT,...")
 	fl.IntVar(&f.newSwarms, "new-swarms-per-minute", tracker.DefaultNewSwarmsPerMinute, "new swarms one IP address may start per minute (0 = unlimited)")
 	fl.StringVar(&f.udp, "udp", "", `UDP (BEP 15) address (default: the --listen address; "off" to disable)`)
-	fl.IntVar(&f.udpSockets, "udp-sockets", 1, "UDP sockets per address, sharing it with SO_REUSEPORT (Linux)")
+	fl.IntVar(&f.udpSockets, "udp-sockets", 0, "UDP sockets per address, sharing it with SO_REUSEPORT (Linux); 0 = one per CPU the process may use")
 	return cmd
 }
 
@@ -77,8 +78,13 @@ func runTracker(cmd *cobra.Command, a *app, f trackerFlags) error {
 	if f.interval < time.Second || f.minInterval < 0 || f.rate < 0 || f.maxPeersPerSwarm < 0 || f.maxSwarms < 0 || f.newSwarms < 0 {
 		return errors.New("tracker: --interval must be at least 1s; limits must not be negative")
 	}
-	if f.udpSockets < 1 || f.udpSockets > 64 {
-		return errors.New("tracker: --udp-sockets must be 1 to 64")
+	if f.udpSockets < 0 || f.udpSockets > 64 {
+		return errors.New("tracker: --udp-sockets must be 0 (one per CPU) to 64")
+	}
+	if f.udpSockets == 0 {
+		// Each socket has its own goroutine and the kernel spreads clients over them: on two
+		// cores two sockets answered 20 to 28% more than one (docs/benchmarks.md).
+		f.udpSockets = min(runtime.GOMAXPROCS(0), 64)
 	}
 	cfg := tracker.Config{
 		Logger: a.logger, Interval: f.interval, MinInterval: f.minInterval,

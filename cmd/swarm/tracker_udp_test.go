@@ -80,7 +80,8 @@ func TestTrackerCommandUDPOff(t *testing.T) {
 
 func TestTrackerCommandBadUDPFlags(t *testing.T) {
 	for _, args := range [][]string{
-		{"tracker", "--listen", "127.0.0.1:0", "--udp-sockets", "0"},
+		{"tracker", "--listen", "127.0.0.1:0", "--udp-sockets", "-1"},
+		{"tracker", "--listen", "127.0.0.1:0", "--udp-sockets", "65"},
 		{"tracker", "--listen", "127.0.0.1:0", "--udp", "nohost"},
 		{"tracker", "--listen", "127.0.0.1:0", "--udp", "example.com:1"},
 	} {
