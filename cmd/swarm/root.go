@@ -47,6 +47,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newDemoCmd(a),
 		newDaemonCmd(a),
 		newCtlCmd(a),
+		newDHTCmd(a),
 	)
 	explainUsage(root)
 	completeTorrents(root)

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/dht"
+)
+
+var dhtListenRe = regexp.MustCompile(`dht node ([0-9a-f]{40}) listening on udp://(\S+)`)
+
+// startDHTNode runs `swarm dht` on a loopback port with extra args; it returns the node's
+// address, its stdout, and a stop function that returns Run's error.
+func startDHTNode(t *testing.T, args ...string) (addr string, out *lockedBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	out = &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"dht", "--listen", "127.0.0.1:0"}, args...), out, &lockedBuffer{})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := dhtListenRe.FindStringSubmatch(out.String()); m != nil {
+			return m[2], out, func() error { cancel(); return <-done }
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("swarm dht exited: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	t.Fatal("swarm dht did not print its address")
+	return "", nil, nil
+}
+
+func TestDHTCommandServesAndSavesState(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "dht.dat")
+	addr, out, stop := startDHTNode(t, "--every", "50ms", "--state", state)
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer conn.Close()
+	// A second node (in-process) joins through the command's node and announces.
+	joined, err := dht.New(dht.Config{Conn: conn, Bootstrap: mustAddrPorts(t, addr)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	runDone := make(chan error, 1)
+	go func() { runDone <- joined.Run(ctx) }()
+	_, err = joined.Announce(ctx, [20]byte{1, 2, 3}, 7000)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return strings.Contains(out.String(), "stored peers 1 in 1 torrents") && strings.Contains(out.String(), "nodes 1 (good 1)")
+	}, 10*time.Second, 20*time.Millisecond, "output: %s", out.String())
+	cancel()
+	require.NoError(t, <-runDone)
+	require.NoError(t, stop())
+	st, err := dht.LoadState(state)
+	require.NoError(t, err)
+	assert.Equal(t, dhtListenRe.FindStringSubmatch(out.String())[1], st.ID.String(), "the id is saved")
+	require.Len(t, st.Nodes, 1)
+	assert.Equal(t, joined.ID(), st.Nodes[0].ID)
+}
+
+func TestDHTCommandBadArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bootstrap without port", []string{"--bootstrap", "127.0.0.1"}, "bootstrap node"},
+		{"bootstrap port 0", []string{"--bootstrap", "127.0.0.1:0"}, "bad port"},
+		{"bad listen", []string{"--listen", "nonsense"}, "dht:"},
+		{"negative every", []string{"--every", "-1s"}, "--every"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(t.Context(), append([]string{"dht"}, tc.args...), &lockedBuffer{}, &lockedBuffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func mustAddrPorts(t *testing.T, s ...string) []netip.AddrPort {
+	t.Helper()
+	nodes, err := resolveNodes(t.Context(), s, nil)
+	require.NoError(t, err)
+	return nodes
+}
