@@ -235,6 +235,9 @@ func (w *writer) writeCtrl() error {
 			_, err = w.bw.Write(wire.AppendMessage(w.bw.AvailableBuffer(), wire.Message{KeepAlive: true}))
 		default:
 			msg := wire.Message{ID: m.id, Index: m.index, Begin: m.begin, Length: m.length, ExtID: m.ext, Payload: m.payload}
+			if m.id == wire.Port {
+				msg.Port = uint16(m.index) // the port rides in index: outMsg stays small
+			}
 			_, err = w.bw.Write(wire.AppendMessage(w.bw.AvailableBuffer(), msg))
 		}
 		if err != nil {

@@ -64,6 +64,13 @@ type SessionConfig struct {
 	Logger *slog.Logger
 	// Rand makes the peer ID when PeerID is zero; nil means seeded from crypto/rand.
 	Rand *rand.Rand
+	// DHTPort is our DHT node's UDP port; non-zero sets the DHT bit of our handshakes and sends
+	// peers that set it a BEP 5 port message (public torrents only). 0 means no DHT.
+	DHTPort uint16
+	// OnDHTPort is told the DHT node of a peer that sent a port message (public torrents only),
+	// so the DHT can add it to its table. It is called from a swarm's goroutine and must not
+	// block. Peer does not import the DHT: cmd wires the two (DESIGN A).
+	OnDHTPort func(netip.AddrPort)
 }
 
 // Session errors.
@@ -135,6 +142,9 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	}
 	if s.peerID == ([20]byte{}) {
 		s.peerID = NewPeerID(cfg.Rand)
+	}
+	if cfg.DHTPort != 0 {
+		s.reserved = s.reserved.Set(wire.DHTByte, wire.DHTBit)
 	}
 	s.self.m, s.self.dial = map[netip.AddrPort]bool{}, map[netip.AddrPort]netip.AddrPort{}
 	if s.cfg.Incoming == nil && s.cfg.Encryption != mse.Off {

@@ -71,6 +71,9 @@ func (s *Swarm) openExtensions(p *peer) []byte {
 	for _, i := range p.allowedOut {
 		s.sendTo(p, outMsg{kind: outControl, id: wire.AllowedFast, index: i})
 	}
+	if port := s.sess.cfg.DHTPort; port != 0 && !s.cfg.Info.Private && p.reserved.Has(wire.DHTByte, wire.DHTBit) {
+		s.sendTo(p, outMsg{kind: outControl, id: wire.Port, index: uint32(port)}) // BEP 5
+	}
 	return bf
 }
 

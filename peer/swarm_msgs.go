@@ -2,6 +2,7 @@ package peer
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/swarm-bt/swarm/peer/bitfield"
@@ -50,7 +51,11 @@ func (s *Swarm) onMessage(e messageEvent) {
 		err = s.onExtended(p, e.m)
 	case wire.HaveAll, wire.HaveNone, wire.RejectRequest, wire.AllowedFast, wire.Suggest:
 		err = s.onFast(p, e.m, first)
-	default: // port (no DHT yet) and unknown IDs are ignored
+	case wire.Port: // BEP 5: the peer's DHT node
+		if cb := s.sess.cfg.OnDHTPort; cb != nil && !s.cfg.Info.Private && e.m.Port != 0 {
+			cb(netip.AddrPortFrom(p.addr.Addr(), e.m.Port))
+		}
+	default: // unknown IDs are ignored
 	}
 	if err != nil {
 		s.dropPeer(p, err)
