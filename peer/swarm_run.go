@@ -105,6 +105,7 @@ func (s *Swarm) deliver(ctx context.Context, ev event) bool {
 func (s *Swarm) loop(ctx context.Context) error {
 	tick := time.NewTicker(tickInterval)
 	defer tick.Stop()
+	period := tickInterval
 	s.housekeep(ctx)
 	for {
 		if done := s.step(ctx, tick.C); done {
@@ -114,6 +115,10 @@ func (s *Swarm) loop(ctx context.Context) error {
 			return s.fatal
 		}
 		s.afterEvent(ctx)
+		if p := s.tickPeriod(); p != period { // an idle seed ticks less often (swarm_idle.go)
+			period = p
+			tick.Reset(p)
+		}
 	}
 }
 
