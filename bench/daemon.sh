@@ -50,7 +50,7 @@ mkdir -p "$work/src"
 head -c $((size_mib << 20)) /dev/urandom >"$work/src/payload.bin"
 "$sw" create "$work/src/payload.bin" -a "http://127.0.0.1:$tport/announce" --piece-length 256KiB -o "$work/p.torrent" -q
 cat "$work/src/payload.bin" >/dev/null
-"$sw" seed "$work/p.torrent" -d "$work/src" --bind 127.0.0.2 --port $((30000 + RANDOM % 20000)) -q >"$work/seed.log" 2>&1 &
+"$sw" seed --no-dht "$work/p.torrent" -d "$work/src" --bind 127.0.0.2 --port $((30000 + RANDOM % 20000)) -q >"$work/seed.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 600); do
   curl -s "http://127.0.0.1:$tport/stats?format=json" | grep -q '"complete":[1-9]' && break
@@ -62,7 +62,7 @@ get_times=() daemon_times=()
 for r in $(seq "$runs"); do
   rm -rf "$work/get"; mkdir -p "$work/get"
   t0=$(date +%s.%N)
-  "$sw" get "$work/p.torrent" -d "$work/get" --bind 127.0.0.3 --port 0 -q >"$work/get.log" 2>&1
+  "$sw" get --no-dht "$work/p.torrent" -d "$work/get" --bind 127.0.0.3 --port 0 -q >"$work/get.log" 2>&1
   t=$(echo "$(date +%s.%N) - $t0" | bc)
   cmp -s "$work/get/payload.bin" "$work/src/payload.bin" || { echo "get: payload differs" >&2; exit 1; }
   rm -rf "$work/get"

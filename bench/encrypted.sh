@@ -45,7 +45,7 @@ start_seeder() {
   local kind=$1 mode=$2 port=$((30000 + RANDOM % 20000)) enc
   case $kind in
     swarm) enc=off; [ "$mode" = rc4 ] && enc=require
-           "$sw" seed "$work/p.torrent" -d "$work/src" --bind 127.0.0.2 --port $port -q \
+           "$sw" seed --no-dht "$work/p.torrent" -d "$work/src" --bind 127.0.0.2 --port $port -q \
              --encryption $enc >"$work/seed.log" 2>&1 & ;;
     lt) enc=off; [ "$mode" = rc4 ] && enc=require
         /usr/bin/python3 $lt seed --torrent "$work/p.torrent" --dir "$work/src" \
@@ -74,7 +74,7 @@ leech() {
   s0=$(cpu "$seed_pid")
   t0=$(now)
   case $kind in
-    swarm) /usr/bin/time -f "%U %S" -o "$dir.cpu" "$sw" get "$work/p.torrent" -d "$dir" \
+    swarm) /usr/bin/time -f "%U %S" -o "$dir.cpu" "$sw" get --no-dht "$work/p.torrent" -d "$dir" \
              --bind 127.0.0.11 --port $port -q --encryption $enc >"$dir.log" 2>&1 ;;
     lt) /usr/bin/time -f "%U %S" -o "$dir.cpu" /usr/bin/python3 bench/lt_leech.py \
           --torrent "$work/p.torrent" --dir "$dir" --listen 127.0.0.11:$port \

@@ -55,7 +55,7 @@ status_kib() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
 echo "| run | torrents | RSS MiB | peak RSS MiB | idle CPU % of a core (${WINDOW} s) |"
 echo "| --- | --- | --- | --- | --- |"
 for run in $(seq 1 "$RUNS"); do
-	"$tmp/swarm" --log-level info seed "$tmp"/torrents/*.torrent -d "$tmp/data" -q \
+	"$tmp/swarm" --log-level info seed --no-dht "$tmp"/torrents/*.torrent -d "$tmp/data" -q \
 		--bind 127.0.0.1 --port "$PORT" >"$tmp/seed.log" 2>&1 &
 	pid=$!
 	pids+=($pid)

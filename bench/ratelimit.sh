@@ -89,9 +89,9 @@ run_one() {
 	mkdir -p "$d"
 	local label="$client $dir $mib $run"
 	case "$client/$dir" in
-	swarm/up) start_bg "$tmp/pid" "$tmp/swarm" seed "$tmp/p.torrent" -d "$tmp/seed" \
+	swarm/up) start_bg "$tmp/pid" "$tmp/swarm" seed --no-dht "$tmp/p.torrent" -d "$tmp/seed" \
 		--bind 127.0.0.1 --port "$tp" --up-rate "${mib}MiB/s" -q ;;
-	swarm/down) start_bg "$tmp/pid" "$tmp/swarm" get "$tmp/p.torrent" -d "$d" \
+	swarm/down) start_bg "$tmp/pid" "$tmp/swarm" get --no-dht "$tmp/p.torrent" -d "$d" \
 		--bind 127.0.0.1 --port "$tp" --down-rate "${mib}MiB/s" -q ;;
 	libtorrent/up) start_bg "$tmp/pid" "$PY" "$LT_PEER" serve-seed --torrent "$tmp/p.torrent" \
 		--dir "$tmp/seed" --listen "127.0.0.1:$tp" --upload-limit "$bps" --timeout 120 ;;

@@ -34,7 +34,7 @@ now() { date +%s.%N; }
 start_seeder() {
   local kind=$1 port=$((30000 + RANDOM % 20000))
   case $kind in
-    swarm) "$sw" seed "$work/p.torrent" -d "$work/src" --bind 127.0.0.2 --port $port -q \
+    swarm) "$sw" seed --no-dht "$work/p.torrent" -d "$work/src" --bind 127.0.0.2 --port $port -q \
              --stats "$work/seed-stats.json" >"$work/seed.log" 2>&1 & ;;
     lt) /usr/bin/python3 $lt seed --torrent "$work/p.torrent" --dir "$work/src" \
           --listen 127.0.0.2:$port --reannounce 2 >"$work/seed.log" 2>&1 & ;;
@@ -60,7 +60,7 @@ leech() {
   rm -rf "$dir"; mkdir -p "$dir"
   t0=$(now)
   case $kind in
-    swarm) /usr/bin/time -f "%M" -o "$dir.rss" "$sw" get "$work/p.torrent" -d "$dir" \
+    swarm) /usr/bin/time -f "%M" -o "$dir.rss" "$sw" get --no-dht "$work/p.torrent" -d "$dir" \
              --bind 127.0.0.$((10 + n)) --port $port -q >"$dir.log" 2>&1 ;;
     lt) /usr/bin/time -f "%M" -o "$dir.rss" /usr/bin/python3 bench/lt_leech.py \
           --torrent "$work/p.torrent" --dir "$dir" --listen 127.0.0.$((10 + n)):$port >"$dir.log" 2>&1 ;;

@@ -49,7 +49,7 @@ func swarmGetMagnet(t *testing.T, ctx context.Context, link, dir string, h host,
 	t.Helper()
 	needSwarm(t)
 	args := append([]string{env.swarm, "--log-level=debug", "get", "-q", link, "-d", dir, "--bind", h.IP,
-		"--port", fmt.Sprint(h.Port), "--metadata-cache", t.TempDir()}, extra...)
+		"--port", fmt.Sprint(h.Port), "--metadata-cache", t.TempDir(), "--no-dht"}, extra...)
 	return startProc(t, ctx, "swarm-get-magnet", args...)
 }
 

@@ -35,7 +35,7 @@ func TestSessionTwoTorrentsOnePort(t *testing.T) {
 		}
 	}
 	h := newHost(t)
-	seed := startProc(t, ctx, "swarm-seed-two", env.swarm, "--log-level=debug", "seed", "-q",
+	seed := startProc(t, ctx, "swarm-seed-two", env.swarm, "--log-level=debug", "seed", "-q", "--no-dht",
 		tfA.Path, tfB.Path, "-d", seedDir, "--bind", h.IP, "--port", strconv.Itoa(h.Port))
 	tr.waitSwarm(t, ctx, tfA.InfoHash, 1, 0, seed)
 	tr.waitSwarm(t, ctx, tfB.InfoHash, 1, 0, seed)

@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// swarm's own roles run the binary TestMain built, as users run it.
+// swarm's own roles run the binary TestMain built, as users run it. The DHT is off (it
+// would bootstrap from the public routers): the DHT tests turn it on with loopback nodes.
 
 func swarmArgs(cmd string, tf *torrentFile, dir string, h host) []string {
 	return []string{env.swarm, "--log-level=debug", cmd, "-q", tf.Path, "-d", dir,
-		"--bind", h.IP, "--port", fmt.Sprint(h.Port)}
+		"--bind", h.IP, "--port", fmt.Sprint(h.Port), "--no-dht"}
 }
 
 func seedSwarm(t *testing.T, ctx context.Context, tf *torrentFile, dir string, h host) *node {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -97,4 +98,23 @@ func mustAddrPorts(t *testing.T, s ...string) []netip.AddrPort {
 	nodes, err := resolveNodes(t.Context(), s, nil)
 	require.NoError(t, err)
 	return nodes
+}
+
+func TestGetDHTBootstrapBadArg(t *testing.T) {
+	tpath, _ := writeTrackerlessTorrent(t)
+	err := run(t.Context(), []string{"get", tpath, "-d", t.TempDir(), "--port", "0", "--bind", "127.0.0.1", "-q",
+		"--dht-bootstrap", "127.0.0.1"}, &lockedBuffer{}, &lockedBuffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--dht-bootstrap")
+}
+
+// writeTrackerlessTorrent makes a small public torrent with no tracker; it returns its path
+// and the payload's folder.
+func writeTrackerlessTorrent(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p.bin"), make([]byte, 100_000), 0o644))
+	tpath := filepath.Join(t.TempDir(), "p.torrent")
+	require.NoError(t, run(t.Context(), []string{"create", "-q", filepath.Join(dir, "p.bin"), "-o", tpath}, &lockedBuffer{}, &lockedBuffer{}))
+	return tpath, dir
 }

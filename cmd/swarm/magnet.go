@@ -99,6 +99,7 @@ func fetchMetadata(ctx context.Context, a *app, f *sessionFlags, mg metainfo.Mag
 		}
 		cfg.Announcer = ann
 	}
+	cfg.Announcer = joinAnnouncers(cfg.Announcer, f.dht.svc.announcer())
 	name := mg.Name
 	if name == "" {
 		name = mg.InfoHash.String()

@@ -9,12 +9,17 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := runApp(ctx, &app{stdout: os.Stdout, stderr: os.Stderr, recheck: notifyHangup}, os.Args[1:])
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, recheck: notifyHangup, dhtRouters: defaultDHTRouters}
+	if dir, err := os.UserCacheDir(); err == nil {
+		a.dhtState = filepath.Join(dir, "swarm", "dht.dat")
+	}
+	err := runApp(ctx, a, os.Args[1:])
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "swarm:", err)
@@ -52,4 +57,9 @@ type app struct {
 	logger         *slog.Logger
 	logLevel       string
 	logJSON        bool
+	// dhtRouters and dhtState are get's and seed's DHT defaults (the public routers, the
+	// user cache folder). Only main sets them: run, the tests' entry point, has neither, so
+	// no test reaches the public DHT or writes the user's state by forgetting --no-dht.
+	dhtRouters []string
+	dhtState   string
 }

@@ -55,6 +55,7 @@ type sessionFlags struct {
 	// allowMissing (--allow-missing).
 	needContent, allowMissing bool
 	magnet                    magnetFlags // get: magnet links
+	dht                       sessionDHTFlags
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -70,6 +71,7 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.peers, "peer", nil, "also connect to this peer address (IP:port); repeatable")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
 	fl.DurationVar(&f.recheckEvery, "recheck-every", 0, "re-check the content on disk this often, like SIGHUP does (0 = off)")
+	f.registerDHT(cmd)
 	fl.StringVar(&f.encryption, "encryption", "prefer", "peer encryption (MSE/PE, RC4): prefer (try encrypted, fall back to plain; "+
 		"accept both), require (encrypted only), off (plain only)")
 }
@@ -117,6 +119,10 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	if err != nil {
 		return fmt.Errorf("--encryption: %w", err)
 	}
+	if f.dht.svc, err = startDHT(ctx, a, f, anyPublic(paths)); err != nil {
+		return err
+	}
+	defer f.dht.svc.close()
 	var magnetPeers map[metainfo.Hash][]netip.AddrPort
 	if !f.needContent { // get; seed refuses magnets (checkTorrentArg)
 		if paths, magnetPeers, err = resolveMagnets(ctx, a, f, paths, extra); err != nil {
@@ -140,6 +146,7 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	ps, err := peer.NewSession(peer.SessionConfig{
 		Listener: ln, UploadLimit: rate.Limit(up), DownloadLimit: rate.Limit(down),
 		Dialer: dialer(f.bind), Logger: a.logger, Encryption: enc,
+		DHTPort: f.dht.svc.port(), OnDHTPort: f.dht.svc.addNode(),
 	})
 	if err != nil {
 		ln.Close()
@@ -153,6 +160,9 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	for _, t := range ts {
 		t.sw.AddPeers(extra...)
 		t.sw.AddPeersFrom(peer.SourceMagnet, magnetPeers[t.mi.InfoHash]...)
+		if !t.mi.Info.Private {
+			f.dht.svc.track(ctx, t.sw, t.mi.InfoHash, ps.Port())
+		}
 	}
 	return r.run(ctx)
 }

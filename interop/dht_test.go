@@ -1,0 +1,60 @@
+package interop
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestSwarmDHTTrackerless: a `swarm seed` of a torrent with no tracker announces through the
+// DHT (a `swarm dht` node on loopback as the only bootstrap), and `swarm get`, given the same
+// bootstrap node and nothing else, finds it and completes with the payload's sha256: once
+// from the .torrent file, once from a magnet link with no tr and no x.pe.
+func TestSwarmDHTTrackerless(t *testing.T) {
+	for _, mode := range []string{"torrent", "magnet"} {
+		t.Run(mode, func(t *testing.T) {
+			start(t)
+			needSwarm(t)
+			ctx := caseContext(t, 90*time.Second)
+			p := singlePayload(t)
+			out := filepath.Join(t.TempDir(), "trackerless.torrent")
+			_, err := run(ctx, env.swarm, "create", "-q", p.Root(), "-o", out,
+				"--piece-length", fmt.Sprint(pieceLength), "--no-date")
+			require.NoError(t, err)
+			tf := readTorrent(t, out)
+
+			dh := newHost(t)
+			boot := startProc(t, ctx, "swarm-dht", env.swarm, "--log-level=debug", "dht",
+				"--listen", dh.String(), "--every", "200ms")
+			bootFlag := "--dht-bootstrap=" + dh.String()
+
+			sh := newHost(t)
+			seed := startProc(t, ctx, "swarm-seed", env.swarm, "--log-level=debug", "seed", "-q", tf.Path,
+				"-d", p.Dir, "--bind", sh.IP, "--port", fmt.Sprint(sh.Port), bootFlag,
+				"--dht-state", filepath.Join(t.TempDir(), "seed-dht.dat"))
+			// The bootstrap node stores the seeder's announce (it is the only other node).
+			waitLog(t, ctx, boot, `stored peers 1 in 1 torrents`)
+
+			gh := newHost(t)
+			dir := t.TempDir()
+			target := tf.Path
+			if mode == "magnet" {
+				target = magnetLink(tf, nil)
+			}
+			get := startProc(t, ctx, "swarm-get", env.swarm, "--log-level=debug", "get", "-q", target,
+				"-d", dir, "--bind", gh.IP, "--port", fmt.Sprint(gh.Port), bootFlag,
+				"--dht-state", filepath.Join(t.TempDir(), "get-dht.dat"), "--metadata-cache", t.TempDir())
+			require.NoError(t, get.wait(ctx))
+			want, err := fileSHA256(p.Root())
+			require.NoError(t, err)
+			got, err := fileSHA256(filepath.Join(dir, p.Name))
+			require.NoError(t, err)
+			require.Equal(t, want, got, "sha256 of the download")
+			require.True(t, logHas(t, get, `source=dht`) || logHas(t, get, `dht lookup.*peers=1`), "the seeder came from the DHT")
+			require.False(t, seed.exited(), "the seeder still runs")
+		})
+	}
+}
