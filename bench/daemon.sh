@@ -25,7 +25,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # start_daemon DATA: starts a daemon on a free API port; sets dpid and api.
 start_daemon() {
   local data=$1 port=$((20000 + RANDOM % 10000))
-  "$sw" daemon --data "$data" --listen 127.0.0.1:$port --port 0 --bind 127.0.0.1 >"$data.log" 2>&1 &
+  "$sw" daemon --data "$data" --listen 127.0.0.1:$port --port 0 --bind 127.0.0.1 --no-dht >"$data.log" 2>&1 &
   dpid=$!
   pids+=($dpid)
   api=http://127.0.0.1:$port

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/swarm-bt/swarm/dht"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/mse"
@@ -45,6 +47,10 @@ type Config struct {
 	Port int
 	// Encryption is the MSE policy of peer connections (peer/mse); the zero value is Off.
 	Encryption mse.Policy
+	// DHT, when set, is a running-to-be DHT node on the peer port's UDP socket: Run runs
+	// it, public torrents announce to it and find peers through it (BEP 5), and magnet links
+	// without trackers can be fetched. nil means no DHT.
+	DHT *dht.Node
 	// Watch is a folder whose new .torrent files are added (then renamed *.added); "" = none.
 	Watch string
 	// Settings, when non-nil, replace the saved settings at start.
@@ -120,7 +126,14 @@ func New(cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("daemon: listen for peers: %w", err)
 	}
-	d.sess, err = peer.NewSession(peer.SessionConfig{Listener: ln, Dialer: d.dialer(), Logger: cfg.Logger, Encryption: cfg.Encryption})
+	scfg := peer.SessionConfig{Listener: ln, Dialer: d.dialer(), Logger: cfg.Logger, Encryption: cfg.Encryption}
+	if cfg.DHT != nil {
+		if ap, err := netip.ParseAddrPort(cfg.DHT.Addr().String()); err == nil {
+			scfg.DHTPort = ap.Port()
+		}
+		scfg.OnDHTPort = cfg.DHT.AddNode // peers that run a node tell us (BEP 5 port message)
+	}
+	d.sess, err = peer.NewSession(scfg)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("daemon: %w", err)
@@ -188,6 +201,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sctx, stopSession := context.WithCancel(ctx)
 	defer stopSession()
 	d.wg.Go(func() { _ = d.sess.Run(sctx) })
+	if d.cfg.DHT != nil {
+		d.wg.Go(func() {
+			if err := d.cfg.DHT.Run(sctx); err != nil {
+				d.log.Error("dht node stopped", "err", err)
+			}
+		})
+	}
 	tick := time.NewTicker(d.cfg.Tick)
 	defer tick.Stop()
 	lastSave := time.Now()

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"github.com/swarm-bt/swarm/dht"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/peertest"
@@ -262,4 +265,51 @@ func TestMagnet(t *testing.T) {
 	st, err = r2.d.Get(ih)
 	require.NoError(t, err)
 	assert.Equal(t, "m.bin", st.Name)
+}
+
+// startDHTNode runs a DHT node on a loopback UDP socket, bootstrapped only from boot (all
+// loopback: nothing leaves the machine), until the test ends.
+func startDHTNode(t *testing.T, boot ...netip.AddrPort) (*dht.Node, netip.AddrPort) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	n, err := dht.New(dht.Config{Conn: conn, Bootstrap: boot, AllowLocal: true, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = n.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; conn.Close() })
+	return n, netip.MustParseAddrPort(conn.LocalAddr().String())
+}
+
+// TestMagnetOverDHT: a magnet link with neither trackers nor x.pe is found through the DHT
+// (three loopback nodes: a router, the seeder's, the daemon's), fetched and downloaded.
+func TestMagnetOverDHT(t *testing.T) {
+	f := newFixture(t, "dht.bin", 200<<10+5, 16<<10, 31)
+	seeder := f.seed(t, 0)
+	_, routerAddr := startDHTNode(t)
+	seedNode, _ := startDHTNode(t, routerAddr)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	waitFor(t, "the seeder's node knows the router", func() bool { return seedNode.Stats().Nodes > 0 })
+	_, err := seedNode.Announce(ctx, f.mi.InfoHash, seeder.Addr.Port())
+	require.NoError(t, err)
+
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer conn.Close()
+	node, err := dht.New(dht.Config{Conn: conn, Bootstrap: []netip.AddrPort{routerAddr}, AllowLocal: true, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, peertest.NewTracker())
+	cfg.NewAnnouncer, cfg.DHT = nil, node
+	r := startDaemon(t, cfg)
+	link := metainfo.Magnet{InfoHash: f.mi.InfoHash, Name: "dht.bin"}.String()
+	_, err = r.d.Add(AddRequest{Magnet: link})
+	require.NoError(t, err)
+	ih := f.mi.InfoHash.String()
+	waitFor(t, "seeding", func() bool { return stateOf(r.d, ih) == StateSeeding })
+	got, err := os.ReadFile(filepath.Join(dir, "downloads", "dht.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(f.payload, got))
 }

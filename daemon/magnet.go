@@ -46,15 +46,9 @@ func (d *Daemon) startFetch(ctx context.Context, t *torrent) {
 			d.mu.Unlock()
 		},
 	}
-	if len(mg.Trackers) > 0 && d.cfg.NewAnnouncer != nil {
-		var tiers [][]string
-		for _, tr := range mg.Trackers {
-			tiers = append(tiers, []string{tr})
-		}
-		if cfg.Announcer, err = d.cfg.NewAnnouncer(tiers); err != nil {
-			t.fail(err)
-			return
-		}
+	if cfg.Announcer, _, err = d.peerSources(magnetTiers(mg), false); err != nil {
+		t.fail(err)
+		return
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	t.fetching, t.cancelFetch = true, cancel

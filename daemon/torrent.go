@@ -303,17 +303,19 @@ func (d *Daemon) startRun(t *torrent) {
 		MaxPeers: d.cfg.MaxPeers, Logger: d.log, Timeouts: d.cfg.Timeouts,
 		UploadLimiter: t.up, DownloadLimiter: t.down,
 	}
-	if trackers := t.mi.Trackers(); len(trackers) > 0 && d.cfg.NewAnnouncer != nil {
-		var err error
-		if cfg.Announcer, err = d.cfg.NewAnnouncer(trackers); err != nil {
-			t.fail(err)
-			return
-		}
+	ann, ds, err := d.peerSources(t.mi.Trackers(), t.mi.Info.Private)
+	if err != nil {
+		t.fail(err)
+		return
 	}
+	cfg.Announcer = ann
 	sw, err := d.sess.Add(cfg)
 	if err != nil {
 		t.fail(err)
 		return
+	}
+	if ds != nil {
+		ds.sink.Store(sw)
 	}
 	if len(t.peers) > 0 {
 		sw.AddPeersFrom(peer.SourceMagnet, t.peers...)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +25,8 @@ import (
 type daemonFlags struct {
 	data, listen, bind, downloadDir, watch string
 	port, maxPeers, maxActive              int
-	allowDirs, allowHosts                  []string
+	allowDirs, allowHosts, dhtBootstrap    []string
+	noDHT                                  bool
 	upRate, downRate, encryption           string
 	seedRatio                              float64
 	seedTime                               time.Duration
@@ -72,6 +72,8 @@ Save folders must lie in the download folder or an --allow-dir root.`,
 	fl.StringArrayVar(&f.allowDirs, "allow-dir", nil, "also allow save folders under this root; repeatable")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "also serve requests for this host name (Host header); repeatable")
 	fl.StringVar(&f.watch, "watch", "", "add every .torrent dropped in this folder")
+	fl.BoolVar(&f.noDHT, "no-dht", false, "run no DHT node (magnet links then need trackers or x.pe peers)")
+	fl.StringSliceVar(&f.dhtBootstrap, "dht-bootstrap", defaultDHTRouters, "DHT nodes to start from when the saved table (DATA/dht.dat) is empty")
 	fl.StringVar(&f.encryption, "encryption", "prefer", "peer encryption (MSE/PE, RC4): prefer, require or off")
 	fl.IntVar(&f.maxPeers, "max-peers", 50, "most peers per torrent")
 	fl.IntVar(&f.maxActive, "max-active", 0, "most torrents downloading at once, the rest queued (0 = no limit)")
@@ -103,15 +105,11 @@ func runDaemon(ctx context.Context, a *app, cmd *cobra.Command, f *daemonFlags) 
 			return newTrackerAnnouncer(tiers, f.bind, a.logger)
 		},
 	}
-	d, err := daemon.New(dcfg)
-	if errors.Is(err, syscall.EADDRINUSE) && !cmd.Flags().Changed("port") {
-		a.logger.Info("default port taken, using a free one", "err", err)
-		dcfg.Port = 0
-		d, err = daemon.New(dcfg)
-	}
+	d, dd, err := newDaemonWithDHT(ctx, a, cmd, f, dcfg)
 	if err != nil {
 		return err
 	}
+	defer dd.close(a) // after the daemon has stopped its node
 	if err := applySettingFlags(d, cmd, f); err != nil {
 		return err
 	}
@@ -127,7 +125,11 @@ func runDaemon(ctx context.Context, a *app, cmd *cobra.Command, f *daemonFlags) 
 	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
 		fmt.Fprintf(a.stderr, "warning: the API listens on %s, beyond this machine: anyone with the token controls the daemon\n", ln.Addr())
 	}
-	fmt.Fprintf(a.stdout, "swarm daemon: peers on %s, state in %s\nweb page (log in once): %s\n", d.PeerAddr(), f.data, srv.LoginURL())
+	dhtState := "off"
+	if dd != nil {
+		dhtState = "udp " + dd.conn.LocalAddr().String()
+	}
+	fmt.Fprintf(a.stdout, "swarm daemon: peers on %s, DHT %s, state in %s\nweb page (log in once): %s\n", d.PeerAddr(), dhtState, f.data, srv.LoginURL())
 	return serveDaemon(ctx, d, srv, ln)
 }
 

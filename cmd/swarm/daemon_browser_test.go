@@ -59,14 +59,14 @@ func waitLoginURL(t *testing.T, out fmt.Stringer, errc <-chan error) string {
 	}
 }
 
-// startDaemonInProcess runs `swarm daemon args...` in this process until the test ends and
-// returns its login URL.
+// startDaemonInProcess runs `swarm daemon args... --no-dht` in this process until the test
+// ends and returns its login URL. No DHT: a test must never reach the public routers.
 func startDaemonInProcess(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	errc := make(chan error, 1)
-	go func() { errc <- run(ctx, append([]string{"daemon"}, args...), out, out) }()
+	go func() { errc <- run(ctx, append(append([]string{"daemon"}, args...), "--no-dht"), out, out) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -60,7 +60,7 @@ type daemonChild struct {
 
 func startDaemonChild(t *testing.T, dataDir string) *daemonChild {
 	t.Helper()
-	args, err := json.Marshal([]string{"daemon", "--data", dataDir, "--listen", "127.0.0.1:0", "--port", "0", "--bind", "127.0.0.1"})
+	args, err := json.Marshal([]string{"daemon", "--data", dataDir, "--listen", "127.0.0.1:0", "--port", "0", "--bind", "127.0.0.1", "--no-dht"})
 	require.NoError(t, err)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestFaultKillChild$")
 	cmd.Env = append(os.Environ(), faultChildEnv+"="+string(args))
