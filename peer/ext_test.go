@@ -264,3 +264,83 @@ func TestPEXIntroducesPeers(t *testing.T) {
 		}
 	})
 }
+
+// TestFastChokeLeavesNoRequestHanging: a Fast seeder unchokes us, chokes with our requests
+// outstanding (rejecting some, leaving the others unanswered), then unchokes again. After the
+// unchoke every one of those blocks is asked again and the download
+// completes: no request was left hanging on the choke. (net.Pipe has no buffer, so requests
+// written before the engine read the choke arrive after it: they count as outstanding.)
+func TestFastChokeLeavesNoRequestHanging(t *testing.T) {
+	tor := hostileTorrent(t, 43)
+	synctest.Test(t, func(t *testing.T) {
+		nw := peertest.NewNetwork()
+		// No request timeout to hide a hanging request behind.
+		leecher := hNode(t, nw, tor, peertest.Options{Configure: configure(func(c *peer.Config) {
+			c.Timeouts.Request = time.Hour
+			c.Timeouts.Idle = time.Hour
+		})})
+		p := dialExt(t, nw, tor, leecher.Addr, rawID("choker"))
+		p.send(wire.Message{ID: wire.HaveAll})
+		p.expect(wire.Interested)
+		p.send(wire.Message{ID: wire.Unchoke})
+		var pending []wire.Message
+		for len(pending) < 4 {
+			pending = append(pending, p.expect(wire.Request))
+		}
+		p.send(wire.Message{ID: wire.Choke})
+		for _, r := range pending[:2] { // reject some, leave the rest unanswered
+			p.send(wire.Message{ID: wire.RejectRequest, Index: r.Index, Begin: r.Begin, Length: r.Length})
+		}
+		msgs := make(chan wire.Message, 1024)
+		go func() {
+			for {
+				m, err := p.next()
+				if err != nil {
+					close(msgs)
+					return
+				}
+				msgs <- m
+			}
+		}()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+	drain:
+		for {
+			select {
+			case m := <-msgs: // requests the engine wrote before it read the choke
+				if m.ID == wire.Request {
+					pending = append(pending, m)
+				}
+			default:
+				break drain
+			}
+		}
+		st := leecher.Swarm.Stats()
+		require.Len(t, st.Peers, 1)
+		assert.Zero(t, st.Peers[0].Requests, "requests outstanding to a peer that choked us")
+		p.send(wire.Message{ID: wire.Unchoke})
+		asked := map[[2]uint32]bool{}
+		for !func() bool {
+			select {
+			case <-leecher.Swarm.Completed():
+				return true
+			default:
+				return false
+			}
+		}() {
+			m, ok := <-msgs
+			require.True(t, ok, "connection closed before completion")
+			if m.ID != wire.Request {
+				continue
+			}
+			asked[[2]uint32{m.Index, m.Begin}] = true
+			off := int64(m.Index)*tor.Info.PieceLength + int64(m.Begin)
+			p.send(wire.Message{ID: wire.Piece, Index: m.Index, Begin: m.Begin, Block: tor.Payload[off : off+int64(m.Length)]})
+			synctest.Wait()
+		}
+		for _, r := range pending {
+			assert.True(t, asked[[2]uint32{r.Index, r.Begin}], "block %d+%d asked again after the unchoke", r.Index, r.Begin)
+		}
+		assert.NoError(t, tor.Compare(leecher.Storage))
+	})
+}

@@ -69,6 +69,8 @@ type PeerStats struct {
 	// Extensions: the peer speaks the extension protocol (BEP 10); Fast: the Fast
 	// extension (BEP 6).
 	Extensions, Fast bool
+	// Requests is how many of our block requests the peer has not answered yet.
+	Requests int
 	// Seed: the peer has every piece.
 	Seed                 bool
 	DownRate, UpRate     float64 // bytes per second
@@ -102,7 +104,7 @@ func (s *Swarm) stats() Stats {
 	}
 	for _, p := range s.peers.byID {
 		st.Peers = append(st.Peers, PeerStats{
-			Addr: p.addr, Client: p.clientOf(), IDClient: ClientName(p.peerID), Source: p.source, Extensions: p.ext.on, Fast: p.fast,
+			Addr: p.addr, Client: p.clientOf(), IDClient: ClientName(p.peerID), Source: p.source, Extensions: p.ext.on, Fast: p.fast, Requests: len(p.requests),
 			Choked: p.amChoking, Interested: p.amInterested,
 			PeerChoking: p.peerChoking, PeerInterested: p.peerInterested,
 			Outgoing: p.outgoing, Encryption: p.encryption, Snubbed: p.snubbed, Seed: p.has.Full(),
