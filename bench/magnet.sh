@@ -60,14 +60,23 @@ for i in 1 2 3 4; do wait_log "$work/mseed$i.log" "^.* seeding$"; done
 meta_swarm() {
   local n=$1 link="magnet:?xt=urn:btih:$ih" s
   for s in "${seeders[@]:0:$n}"; do link+="&x.pe=$s"; done
-  rm -rf "$work/mcache" "$work/mget"; mkdir -p "$work/mcache" "$work/mget"
+  rm -rf "$work/mcache" "$work/mget" "$work/mget.log"; mkdir -p "$work/mcache" "$work/mget"; : >"$work/mget.log"
   "$sw" --log-level=info get -q "$link" -d "$work/mget" --bind 127.0.2.1 --port "$(port)" \
     --metadata-cache "$work/mcache" >"$work/mget.log" 2>&1 &
   local pid=$!
   wait_log "$work/mget.log" "metadata fetched"
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  grep -o 'metadata fetched.*elapsed=[0-9.]*m\?s' "$work/mget.log" | sed -E 's/.*elapsed=//' |
-    awk '/ms$/ {sub("ms",""); print $1/1000; next} {sub("s",""); print $1}'
+  python3 - "$work/mget.log" <<'PY'
+import re, sys
+for line in open(sys.argv[1]):
+    if "metadata fetched" in line:
+        d = re.search(r"elapsed=([0-9.]+)(µs|us|ms|s)", line)
+        v, unit = float(d.group(1)), d.group(2)
+        print({"µs": v / 1e6, "us": v / 1e6, "ms": v / 1e3, "s": v}[unit])
+        break
+else:
+    sys.exit("no metadata fetched line")
+PY
 }
 
 # meta_lt N: the same for a libtorrent magnet leecher.
