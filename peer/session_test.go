@@ -259,3 +259,31 @@ func TestSessionConnectionCap(t *testing.T) {
 		assert.Len(t, swB.Stats().Peers, 2, "b's leechers both connected once a's slots are free")
 	})
 }
+
+// An idle swarm ticks slowly (idleTickInterval) but still announces on time, and serves a
+// peer that arrives after a long idle spell as usual.
+func TestIdleSwarmAnnouncesOnTimeAndServes(t *testing.T) {
+	tor, err := peertest.NewTorrent("idle.bin", 512<<10, 32<<10, 51)
+	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		nw, tr := peertest.NewNetwork(), peertest.NewTracker()
+		tr.Interval = 17 * time.Second
+		rec := &timedAnnouncer{Announcer: tr, when: map[peer.Event][]time.Time{}}
+		s := startSession(t, nw, peer.SessionConfig{})
+		start := time.Now()
+		seedIn(t, s, tor, func(c *peer.Config) { c.Announcer = rec })
+		time.Sleep(2 * time.Minute)
+		rec.mu.Lock()
+		regular := rec.when[peer.EventNone]
+		rec.mu.Unlock()
+		require.Len(t, regular, 7, "every 17 s for two minutes")
+		prev := start
+		for i, at := range regular {
+			assert.Less(t, at.Sub(prev.Add(17*time.Second)), time.Second, "announce %d late", i+1)
+			prev = at
+		}
+		l := leechFrom(t, nw, tor, s.addr)
+		awaitComplete(t, l, time.Minute)
+		assert.NoError(t, tor.Compare(l.Storage))
+	})
+}

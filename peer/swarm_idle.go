@@ -8,9 +8,11 @@ import "time"
 // wake-ups a second, most of the daemon's idle CPU (docs/benchmarks.md).
 const idleTickInterval = 5 * time.Second
 
-// tickPeriod is how often the loop should tick now; it runs on the loop.
+// tickPeriod is how often the loop should tick now; it runs on the loop. An idle swarm
+// still ticks every second when an announce or a redial is due within the slow tick, so
+// that neither comes late.
 func (s *Swarm) tickPeriod() time.Duration {
-	if s.idle() {
+	if s.idle() && s.nextDue().Sub(s.now) >= idleTickInterval {
 		return idleTickInterval
 	}
 	return tickInterval
@@ -35,4 +37,30 @@ func (m *meter) quiet() bool {
 		}
 	}
 	return true
+}
+
+// nextDue is when housekeeping next has something to do: the next announce (regular, or
+// early for want of peers) or the next dial of a known address.
+func (s *Swarm) nextDue() time.Time {
+	due := s.now.Add(time.Hour)
+	if s.cfg.Announcer != nil {
+		a := &s.ann
+		due = minTime(due, a.next)
+		if !s.seeding && a.fails == 0 {
+			due = minTime(due, a.last.Add(max(s.cfg.Timeouts.MinAnnounce, a.minInterval)))
+		}
+	}
+	for _, ai := range s.peers.known {
+		if ai.state == addrIdle && !(s.seeding && ai.seed) {
+			due = minTime(due, ai.next)
+		}
+	}
+	return due
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -131,23 +131,34 @@ func (r *runner) poll(ctx context.Context) {
 			continue
 		default:
 		}
-		select {
-		case <-t.sw.Completed():
-			if t.completedAt.IsZero() {
-				t.completedAt = time.Now()
-				t.onComplete(ctx)
-			}
-		default:
+		complete := isClosed(t.sw.Completed())
+		if complete && t.completedAt.IsZero() {
+			t.completedAt = time.Now()
+			t.onComplete(ctx)
 		}
-		st := t.sw.Stats()
-		t.peers.note(st.Peers)
+		// Stats wakes the swarm's loop: ask only when the answer is used, so that a seed
+		// of many idle torrents stays idle.
+		var st peer.Stats
+		if t.display != nil || (complete && t.flags.seedRatio > 0 && !t.flags.seed) {
+			st = t.sw.Stats()
+		}
 		if t.display != nil {
 			t.display.update(st)
 		}
-		if !t.completedAt.IsZero() && st.Left == 0 && !t.rechecking && !t.keepSeeding(st) {
+		if complete && !t.rechecking && !t.keepSeeding(st) {
 			t.err = r.ps.Remove(t.mi.InfoHash)
 			t.stopped, t.final = true, t.sw.Stats()
 		}
+	}
+}
+
+// isClosed reports whether c is closed, without waiting.
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }
 
