@@ -136,11 +136,12 @@ func (r *runner) poll(ctx context.Context) {
 			t.completedAt = time.Now()
 			t.onComplete(ctx)
 		}
-		// Stats wakes the swarm's loop: ask only when the answer is used, so that a seed
-		// of many idle torrents stays idle.
+		// Stats wakes the swarm's loop: ask only when the answer is used (the display, the
+		// peers --stats lists, a seed ratio), so that a seed of many idle torrents stays idle.
 		var st peer.Stats
-		if t.display != nil || (complete && t.flags.seedRatio > 0 && !t.flags.seed) {
+		if t.display != nil || t.flags.statsFile != "" || (complete && t.flags.seedRatio > 0 && !t.flags.seed) {
 			st = t.sw.Stats()
+			t.peers.note(st.Peers)
 		}
 		if t.display != nil {
 			t.display.update(st)
