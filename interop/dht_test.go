@@ -3,6 +3,8 @@ package interop
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -115,4 +117,51 @@ func TestLibtorrentDHT(t *testing.T) {
 			require.Equal(t, want, got, "sha256 of the download")
 		})
 	}
+}
+
+// TestAria2DHT: an aria2 magnet leecher bootstrapped only from a `swarm dht` node on loopback
+// finds a swarm seeder announced only in the DHT and downloads the payload.
+func TestAria2DHT(t *testing.T) {
+	start(t)
+	needSwarm(t)
+	need(t, toolAria2)
+	ctx := caseContext(t, 90*time.Second)
+	p := singlePayload(t)
+	out := filepath.Join(t.TempDir(), "trackerless.torrent")
+	_, err := run(ctx, env.swarm, "create", "-q", p.Root(), "-o", out,
+		"--piece-length", fmt.Sprint(pieceLength), "--no-date")
+	require.NoError(t, err)
+	tf := readTorrent(t, out)
+	dh, sh, ah := newHost(t), newHost(t), newHost(t)
+	boot := startProc(t, ctx, "swarm-dht", env.swarm, "--log-level=debug", "dht",
+		"--listen", dh.String(), "--every", "200ms")
+	startProc(t, ctx, "swarm-seed", env.swarm, "--log-level=debug", "seed", "-q", tf.Path,
+		"-d", p.Dir, "--bind", sh.IP, "--port", fmt.Sprint(sh.Port), "--dht-bootstrap="+dh.String(),
+		"--dht-state", filepath.Join(t.TempDir(), "dht.dat"))
+	waitLog(t, ctx, boot, `stored peers 1 in 1 torrents`)
+	getDir := t.TempDir()
+	aria := startProc(t, ctx, "aria2-magnet", "aria2c", "--no-conf=true",
+		"--interface="+ah.IP, fmt.Sprintf("--listen-port=%d", ah.Port), "--disable-ipv6=true",
+		"--enable-dht=true", "--enable-dht6=false", "--dht-entry-point="+dh.String(),
+		fmt.Sprintf("--dht-listen-port=%d", freeUDPPort(t, ah.IP)),
+		"--dht-file-path="+filepath.Join(t.TempDir(), "aria2-dht.dat"),
+		"--bt-enable-lpd=false", "--enable-peer-exchange=false", "--seed-time=0",
+		"--file-allocation=falloc", "--auto-file-renaming=false", "--bt-save-metadata=false",
+		"--log=-", "--log-level=info", "--console-log-level=notice",
+		fmt.Sprintf("--stop-with-process=%d", os.Getpid()), "--dir="+getDir, magnetLink(tf, nil))
+	require.NoError(t, aria.wait(ctx))
+	want, err := fileSHA256(p.Root())
+	require.NoError(t, err)
+	got, err := fileSHA256(filepath.Join(getDir, p.Name))
+	require.NoError(t, err)
+	require.Equal(t, want, got, "sha256 of the download")
+}
+
+// freeUDPPort asks the kernel for a free UDP port on ip.
+func freeUDPPort(t *testing.T, ip string) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+	require.NoError(t, err)
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }
