@@ -134,13 +134,14 @@ func checkContentPresent(mi *metainfo.MetaInfo, dir string) error {
 
 // usableTrackers returns the torrent's tiers that swarm can announce to, and tells the user
 // about the trackers it cannot use and when nothing will find peers (no usable tracker, no
-// --peer): such a download would otherwise sit at 0% without a word.
+// --peer, no DHT): such a download would otherwise sit at 0% without a word.
 func (s *session) usableTrackers() [][]string {
 	usable, unusable := usableTrackers(s.mi.Trackers())
 	for _, u := range unusable {
 		fmt.Fprintf(s.a.stderr, "%s: skipping %v\n", s.mi.Info.Name, checkTrackerURL(u))
 	}
-	if len(usable) == 0 && len(s.flags.peers) == 0 {
+	dht := s.flags.dht.svc != nil && !s.mi.Info.Private
+	if len(usable) == 0 && len(s.flags.peers) == 0 && !dht {
 		fmt.Fprintf(s.a.stderr, "%s: no peer sources: no tracker swarm can use and no --peer; "+
 			"only peers that connect to us will be found\n", s.mi.Info.Name)
 	}
