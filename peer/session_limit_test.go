@@ -10,6 +10,7 @@ import (
 
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/peertest"
+	"github.com/swarm-bt/swarm/peer/storage"
 )
 
 // TestGlobalLimitSharedFairly: two torrents in one session under one global upload limit,
@@ -91,5 +92,38 @@ func TestGlobalLimitUnusedShareGoesToOthers(t *testing.T) {
 		t.Logf("a %d B, b (slow peer) %d B", upA, upB)
 		assert.InEpsilon(t, 32<<10*8, float64(upB), 0.25, "b gets what its peer takes")
 		assert.InEpsilon(t, float64(limit-32<<10)*8, float64(upA), 0.10, "a gets the rest")
+	})
+}
+
+// TestGlobalDownloadLimitSharedFairly: the same for the download limit, one torrent fetched
+// from three seeds and one from a single seed.
+func TestGlobalDownloadLimitSharedFairly(t *testing.T) {
+	const limit = 256 << 10
+	a, err := peertest.NewTorrent("a.bin", 4<<20, 32<<10, 45)
+	require.NoError(t, err)
+	b, err := peertest.NewTorrent("b.bin", 4<<20, 32<<10, 46)
+	require.NoError(t, err)
+	synctest.Test(t, func(t *testing.T) {
+		nw := peertest.NewNetwork()
+		s := startSession(t, nw, peer.SessionConfig{DownloadLimit: limit})
+		leech := func(tor *peertest.Torrent, seeds int) *peer.Swarm {
+			cfg := peer.Config{Info: tor.Info, InfoHash: tor.InfoHash, Storage: storage.NewMemory(tor.Info.TotalLength())}
+			fastTimeouts(&cfg)
+			sw, err := s.Add(cfg)
+			require.NoError(t, err)
+			for range seeds {
+				sw.AddPeers(bubbleNode(t, nw, tor, peertest.Options{Seed: true, Configure: fastTimeouts}).Addr)
+			}
+			return sw
+		}
+		swA, swB := leech(a, 3), leech(b, 1)
+		time.Sleep(2 * time.Second)
+		downA, downB := swA.Stats().Downloaded, swB.Stats().Downloaded
+		time.Sleep(8 * time.Second)
+		downA, downB = swA.Stats().Downloaded-downA, swB.Stats().Downloaded-downB
+		total := float64(downA + downB)
+		t.Logf("a (3 seeds) %d B, b (1 seed) %d B: %.0f%% of the limit", downA, downB, 100*total/(limit*8))
+		assert.InEpsilon(t, limit*8, total, 0.10, "the global limit")
+		assert.InEpsilon(t, 0.5, float64(downA)/total, 0.25, "a's share")
 	})
 }
