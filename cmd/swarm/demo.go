@@ -33,6 +33,8 @@ type demoFlags struct {
 	upRate   string
 	keep     bool
 	timeout  time.Duration
+	// trackerless: no tracker; peers find each other through a DHT on loopback.
+	trackerless bool
 }
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -45,7 +47,8 @@ show their progress side by side, and check that every copy is byte-identical to
 source. Nothing leaves the machine; everything is removed afterwards unless --keep.`,
 		Example: `  swarm demo
   swarm demo --size 1GiB --leechers 8
-  swarm demo --up-rate 4MiB/s   # a slow seeder: leechers trade pieces among themselves`,
+  swarm demo --up-rate 4MiB/s   # a slow seeder: leechers trade pieces among themselves
+  swarm demo --trackerless      # no tracker: peers meet through a DHT on loopback`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), a, f)
@@ -57,6 +60,7 @@ source. Nothing leaves the machine; everything is removed afterwards unless --ke
 	fl.StringVar(&f.pieceLen, "piece-length", "256KiB", "piece length")
 	fl.StringVar(&f.upRate, "up-rate", "0", "the seeder's upload limit (0 = unlimited)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the demo folder and print its path")
+	fl.BoolVar(&f.trackerless, "trackerless", false, "no tracker: a DHT bootstrap node on loopback, every node finds the others through the DHT")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
 	return cmd
 }
@@ -103,16 +107,26 @@ func runDemo(ctx context.Context, a *app, f *demoFlags) error {
 	if err != nil {
 		return err
 	}
-	announce, stopTracker, err := startDemoTracker(ctx, a)
-	if err != nil {
-		return err
+	var dd *demoDHT
+	if f.trackerless {
+		if dd, err = startDemoDHT(ctx, a); err != nil {
+			return err
+		}
+		defer dd.close()
+		fmt.Fprintf(a.stdout, "no tracker: dht bootstrap node udp://%s, torrent %s (%d pieces of %s)\n",
+			dd.addr(), mi.InfoHash, mi.Info.NumPieces(), humanBytes(mi.Info.PieceLength))
+	} else {
+		announce, stopTracker, err := startDemoTracker(ctx, a)
+		if err != nil {
+			return err
+		}
+		defer stopTracker()
+		mi.Announce = announce
+		fmt.Fprintf(a.stdout, "tracker %s, torrent %s (%d pieces of %s)\n",
+			announce, mi.InfoHash, mi.Info.NumPieces(), humanBytes(mi.Info.PieceLength))
 	}
-	defer stopTracker()
-	mi.Announce = announce
-	fmt.Fprintf(a.stdout, "tracker %s, torrent %s (%d pieces of %s)\n",
-		announce, mi.InfoHash, mi.Info.NumPieces(), humanBytes(mi.Info.PieceLength))
 
-	nodes, err := demoNodes(ctx, a, root, mi, f.leechers, up)
+	nodes, err := demoNodes(ctx, a, root, mi, f.leechers, up, dd)
 	defer func() {
 		for _, n := range nodes {
 			n.st.Close()
@@ -164,7 +178,7 @@ func demoPayload(ctx context.Context, root string, size, pieceLen int64) (*metai
 }
 
 // demoNodes starts nothing yet: it checks storage and builds the seeder and leechers.
-func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, leechers int, up int64) ([]*demoNode, error) {
+func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, leechers int, up int64, dd *demoDHT) ([]*demoNode, error) {
 	var nodes []*demoNode
 	for i := range leechers + 1 {
 		n := &demoNode{name: "seeder", dir: filepath.Join(root, "seeder")}
@@ -182,7 +196,7 @@ func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, 
 		if err != nil {
 			return nodes, fmt.Errorf("%s: check: %w", n.name, err)
 		}
-		if err := n.join(a, mi, have, up, i == 0); err != nil {
+		if err := n.join(ctx, a, mi, have, up, i == 0, dd); err != nil {
 			return nodes, err
 		}
 	}
@@ -191,7 +205,7 @@ func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, 
 
 // join makes the node's session, listening on loopback, and adds the torrent to it; only the
 // seeder has an upload limit.
-func (n *demoNode) join(a *app, mi *metainfo.MetaInfo, have bitfield.Bitfield, up int64, seeder bool) error {
+func (n *demoNode) join(ctx context.Context, a *app, mi *metainfo.MetaInfo, have bitfield.Bitfield, up int64, seeder bool, dd *demoDHT) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("%s: listen: %w", n.name, err)
@@ -201,19 +215,30 @@ func (n *demoNode) join(a *app, mi *metainfo.MetaInfo, have bitfield.Bitfield, u
 	if seeder {
 		sc.UploadLimit = rate.Limit(up)
 	}
+	var svc *dhtService
+	if dd != nil {
+		if svc, err = dd.join(ctx, n.name, ln.Addr().(*net.TCPAddr).Port, &sc); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	if n.sess, err = peer.NewSession(sc); err != nil {
 		ln.Close()
 		return fmt.Errorf("%s: %w", n.name, err)
 	}
-	ann, err := newTrackerAnnouncer(mi.Trackers(), "127.0.0.1", a.logger)
-	if err != nil {
-		ln.Close()
-		return err
+	cfg := peer.Config{Info: &mi.Info, InfoHash: mi.InfoHash, Storage: n.st, Have: have, Logger: logger}
+	if len(mi.Trackers()) > 0 {
+		if cfg.Announcer, err = newTrackerAnnouncer(mi.Trackers(), "127.0.0.1", a.logger); err != nil {
+			ln.Close()
+			return err
+		}
 	}
-	cfg := peer.Config{Info: &mi.Info, InfoHash: mi.InfoHash, Storage: n.st, Have: have, Logger: logger, Announcer: ann}
 	if n.sw, err = n.sess.Add(cfg); err != nil {
 		ln.Close()
 		return fmt.Errorf("%s: %w", n.name, err)
+	}
+	if svc != nil {
+		trackDemo(ctx, svc, n.sw, mi, n.sess.Port())
 	}
 	return nil
 }

@@ -118,3 +118,16 @@ func writeTrackerlessTorrent(t *testing.T) (string, string) {
 	require.NoError(t, run(t.Context(), []string{"create", "-q", filepath.Join(dir, "p.bin"), "-o", tpath}, &lockedBuffer{}, &lockedBuffer{}))
 	return tpath, dir
 }
+
+// TestDemoTrackerless: the demo swarm with no tracker; the nodes find each other only through
+// a DHT on loopback (a bootstrap node and one node each).
+func TestDemoTrackerless(t *testing.T) {
+	var out lockedBuffer
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"demo", "--trackerless", "--size", "3MiB", "--leechers", "3", "--piece-length", "64KiB"}, &out, &out)
+	require.NoError(t, err, out.String())
+	assert.Contains(t, out.String(), "no tracker: dht bootstrap node udp://127.0.0.1:")
+	assert.Contains(t, out.String(), "3 leechers downloaded 3 MiB")
+	assert.Contains(t, out.String(), "every copy verified")
+}

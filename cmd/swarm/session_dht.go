@@ -87,19 +87,29 @@ func startDHT(ctx context.Context, a *app, f *sessionFlags, public bool) (*dhtSe
 		return nil, nil
 	}
 	cfg.Conn, cfg.Logger = conn, a.logger.With("dht", conn.LocalAddr().String())
+	d, err := runDHTNode(ctx, a, cfg, state)
+	if err != nil {
+		return nil, err
+	}
+	a.logger.Info("dht started", "addr", conn.LocalAddr(), "bootstrap", len(boot), "saved nodes", len(cfg.Nodes))
+	return d, nil
+}
+
+// runDHTNode starts a node on cfg.Conn (closed by close, or here on error), saving its table
+// to state at close ("" = not saved).
+func runDHTNode(ctx context.Context, a *app, cfg dht.Config, state string) (*dhtService, error) {
 	node, err := dht.New(cfg)
 	if err != nil {
-		conn.Close()
+		cfg.Conn.Close()
 		return nil, fmt.Errorf("dht: %w", err)
 	}
-	d := &dhtService{a: a, node: node, conn: conn, state: state}
+	d := &dhtService{a: a, node: node, conn: cfg.Conn, state: state}
 	ctx, d.cancel = context.WithCancel(ctx)
 	d.wg.Go(func() {
 		if err := node.Run(ctx); err != nil {
 			a.logger.Warn("dht stopped", "err", err)
 		}
 	})
-	a.logger.Info("dht started", "addr", conn.LocalAddr(), "bootstrap", len(boot), "saved nodes", len(cfg.Nodes))
 	return d, nil
 }
 
