@@ -215,13 +215,14 @@ func TestPEXFromLibtorrent(t *testing.T) {
 	tf := mktorrent(t, ctx, pl, deadTracker)
 	seedDir := copyPayload(t, pl)
 	seedHost, otherHost, getHost := newHost(t), newHost(t), newHost(t)
-	seeder := seedLibtorrentWith(t, ctx, tf, seedDir, seedHost, "--plugins")
-	waitLog(t, ctx, seeder.procs[0], "seeding")
-	// Both leechers download slowly, so that they still leech when PEX goes round.
-	other := leechLibtorrentWith(t, ctx, tf, t.TempDir(), otherHost, "--plugins", "--peer", seedHost.String(), "--download-rate", "150000")
-	// libtorrent gives a new peer its full PEX list at once, then changes once a minute: the
-	// second leecher must be connected before swarm arrives.
-	waitLog(t, ctx, seeder.procs[0], "state seeding peers [1-9]")
+	// The second leecher downloads slowly, so that it still leeches when PEX goes round. The
+	// seeder dials it: libtorrent's PEX always lists peers it connected to (others only once
+	// their listen port is known), and gives a new peer its full list at once, changes only
+	// once a minute after that, so the second leecher must be connected before swarm arrives.
+	other := leechLibtorrentWith(t, ctx, tf, t.TempDir(), otherHost, "--plugins", "--download-rate", "150000")
+	waitLog(t, ctx, other.procs[0], "listen_succeeded_alert")
+	seeder := seedLibtorrentWith(t, ctx, tf, seedDir, seedHost, "--plugins", "--peer", otherHost.String())
+	waitLog(t, ctx, other.procs[0], "state downloading peers [1-9] down [1-9]")
 	statsPath := filepath.Join(t.TempDir(), "stats.json")
 	getDir := t.TempDir()
 	get := startProc(t, ctx, "swarm-get", append(swarmArgs("get", tf, getDir, getHost),

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/swarm-bt/swarm/peer"
+	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/peer/peertest"
 	"github.com/swarm-bt/swarm/peer/wire"
 )
@@ -342,5 +343,25 @@ func TestFastChokeLeavesNoRequestHanging(t *testing.T) {
 			assert.True(t, asked[[2]uint32{r.Index, r.Begin}], "block %d+%d asked again after the unchoke", r.Index, r.Begin)
 		}
 		assert.NoError(t, tor.Compare(leecher.Storage))
+	})
+}
+
+// TestSessionFetchMetadataEncrypted: a fetch run in a session follows its encryption policy,
+// so a seeder that requires encryption gives its metadata to it, and refuses a plain fetch.
+func TestSessionFetchMetadataEncrypted(t *testing.T) {
+	tor := manyFilesTorrent(t)
+	synctest.Test(t, func(t *testing.T) {
+		nw := peertest.NewNetwork()
+		seeder := hNode(t, nw, tor, peertest.Options{Seed: true, Configure: configure(func(c *peer.Config) { c.Encryption = mse.Require })})
+		logs := newRecorder()
+		s, err := peer.NewSession(peer.SessionConfig{Listener: nw.Listen(netip.MustParseAddr("127.0.0.5")), Dialer: nw.Dial,
+			Encryption: mse.Require, Logger: logs.logger()})
+		require.NoError(t, err)
+		info, _, err := s.FetchMetadata(t.Context(), peer.MetadataConfig{InfoHash: tor.InfoHash, Peers: []netip.AddrPort{seeder.Addr}})
+		require.NoError(t, err, logs.dump())
+		assert.Equal(t, tor.Meta.InfoBytes, info)
+
+		_, _, err = fetch(t.Context(), nw, tor, newRecorder(), seeder.Addr)
+		require.ErrorIs(t, err, peer.ErrNoMetadataPeers, "a plain fetch is refused")
 	})
 }

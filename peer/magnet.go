@@ -77,6 +77,27 @@ func FetchMetadata(ctx context.Context, cfg MetadataConfig) ([]byte, []netip.Add
 	return f.run(ctx)
 }
 
+// FetchMetadata is the package's FetchMetadata run in the session: connections go through
+// its handshake (encryption policy, peer ID, self detection); cfg.PeerID and cfg.Dialer are
+// ignored, and cfg.Port defaults to the session's. The session need not run yet.
+func (s *Session) FetchMetadata(ctx context.Context, cfg MetadataConfig) ([]byte, []netip.AddrPort, error) {
+	cfg.PeerID = s.peerID
+	if cfg.Port == 0 {
+		cfg.Port = s.port
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = s.log
+	}
+	f := newFetcher(cfg)
+	f.sess = s
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		f.wg.Wait()
+	}()
+	return f.run(ctx)
+}
+
 type fetchAddr struct {
 	dialing, connected bool
 	fails              int
@@ -103,6 +124,7 @@ type fetchEvent struct {
 
 type fetcher struct {
 	cfg      MetadataConfig
+	sess     *Session // connect through it, if set
 	log      *slog.Logger
 	asm      *metadata.Assembler
 	known    map[netip.AddrPort]*fetchAddr

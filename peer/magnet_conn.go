@@ -52,8 +52,20 @@ func (f *fetcher) report(ctx context.Context, ev fetchEvent) bool {
 	}
 }
 
-// handshake dials and exchanges the BitTorrent and extension handshakes.
+// handshake dials and exchanges the BitTorrent handshake: through the session (its
+// encryption policy, its peer ID) when the fetch runs in one, else in plain text.
 func (f *fetcher) handshake(ctx context.Context, addr netip.AddrPort) (net.Conn, error) {
+	if f.sess != nil {
+		nc, hs, err := f.sess.connect(ctx, f.cfg.InfoHash, addr, f.cfg.Timeouts)
+		if err != nil {
+			return nil, err
+		}
+		if !hs.Reserved.Has(wire.ExtensionByte, wire.ExtensionBit) {
+			_ = nc.Close()
+			return nil, errNoExtensions
+		}
+		return nc, nil
+	}
 	dctx, cancel := context.WithTimeout(ctx, f.cfg.Timeouts.Dial)
 	nc, err := f.cfg.Dialer(dctx, "tcp", addr.String())
 	cancel()

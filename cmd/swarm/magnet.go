@@ -29,7 +29,7 @@ type resolvedMagnet struct {
 // resolveMagnets replaces every magnet link among args by the path of its .torrent in the
 // metadata cache, fetching the info dictionary from peers when the cache does not have it
 // (BEP 9). It returns the peers to give each magnet's swarm, by info-hash.
-func resolveMagnets(ctx context.Context, a *app, f *sessionFlags, args []string, extra []netip.AddrPort) ([]string, map[metainfo.Hash][]netip.AddrPort, error) {
+func resolveMagnets(ctx context.Context, a *app, f *sessionFlags, ps *peer.Session, args []string, extra []netip.AddrPort) ([]string, map[metainfo.Hash][]netip.AddrPort, error) {
 	out := make([]string, len(args))
 	peers := map[metainfo.Hash][]netip.AddrPort{}
 	magnets := 0
@@ -46,7 +46,7 @@ func resolveMagnets(ctx context.Context, a *app, f *sessionFlags, args []string,
 		if err != nil {
 			return nil, nil, err
 		}
-		r, err := resolveMagnet(ctx, a, f, mg, extra)
+		r, err := resolveMagnet(ctx, a, f, ps, mg, extra)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -56,7 +56,7 @@ func resolveMagnets(ctx context.Context, a *app, f *sessionFlags, args []string,
 	return out, peers, nil
 }
 
-func resolveMagnet(ctx context.Context, a *app, f *sessionFlags, mg metainfo.Magnet, extra []netip.AddrPort) (resolvedMagnet, error) {
+func resolveMagnet(ctx context.Context, a *app, f *sessionFlags, ps *peer.Session, mg metainfo.Magnet, extra []netip.AddrPort) (resolvedMagnet, error) {
 	dir, err := f.magnet.cache()
 	if err != nil {
 		return resolvedMagnet{}, err
@@ -67,7 +67,7 @@ func resolveMagnet(ctx context.Context, a *app, f *sessionFlags, mg metainfo.Mag
 		a.logger.Info("metadata from the cache", "infohash", mg.InfoHash, "path", path)
 		return r, saveTorrent(f.magnet.saveTorrent, m)
 	}
-	info, offered, err := fetchMetadata(ctx, a, f, mg, append(r.peers, extra...))
+	info, offered, err := fetchMetadata(ctx, a, f, ps, mg, append(r.peers, extra...))
 	if err != nil {
 		return r, err
 	}
@@ -84,10 +84,8 @@ func resolveMagnet(ctx context.Context, a *app, f *sessionFlags, mg metainfo.Mag
 
 // fetchMetadata gets the info dictionary from the link's peers and trackers, showing
 // progress unless quiet.
-func fetchMetadata(ctx context.Context, a *app, f *sessionFlags, mg metainfo.Magnet, addrs []netip.AddrPort) ([]byte, []netip.AddrPort, error) {
-	cfg := peer.MetadataConfig{
-		InfoHash: mg.InfoHash, Port: uint16(f.port), Peers: addrs, Dialer: dialer(f.bind), Logger: a.logger,
-	}
+func fetchMetadata(ctx context.Context, a *app, f *sessionFlags, ps *peer.Session, mg metainfo.Magnet, addrs []netip.AddrPort) ([]byte, []netip.AddrPort, error) {
+	cfg := peer.MetadataConfig{InfoHash: mg.InfoHash, Peers: addrs, Logger: a.logger}
 	if len(mg.Trackers) > 0 {
 		var tiers [][]string
 		for _, tr := range mg.Trackers {
@@ -116,7 +114,7 @@ func fetchMetadata(ctx context.Context, a *app, f *sessionFlags, mg metainfo.Mag
 		}
 	}
 	start := time.Now()
-	info, offered, err := peer.FetchMetadata(ctx, cfg)
+	info, offered, err := ps.FetchMetadata(ctx, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("magnet %s: %w", name, err)
 	}

@@ -123,9 +123,29 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 		return err
 	}
 	defer f.dht.svc.close()
+	// The session exists before the torrents: a magnet's metadata is fetched through it
+	// (its encryption policy and peer ID); it runs once every torrent is added.
+	ln, err := f.listen(a)
+	if err != nil {
+		return err
+	}
+	running := false
+	defer func() {
+		if !running {
+			ln.Close()
+		}
+	}()
+	ps, err := peer.NewSession(peer.SessionConfig{
+		Listener: ln, UploadLimit: rate.Limit(up), DownloadLimit: rate.Limit(down),
+		Dialer: dialer(f.bind), Logger: a.logger, Encryption: enc,
+		DHTPort: f.dht.svc.port(), OnDHTPort: f.dht.svc.addNode(),
+	})
+	if err != nil {
+		return err
+	}
 	var magnetPeers map[metainfo.Hash][]netip.AddrPort
 	if !f.needContent { // get; seed refuses magnets (checkTorrentArg)
-		if paths, magnetPeers, err = resolveMagnets(ctx, a, f, paths, extra); err != nil {
+		if paths, magnetPeers, err = resolveMagnets(ctx, a, f, ps, paths, extra); err != nil {
 			return err
 		}
 	}
@@ -139,24 +159,11 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 			return err
 		}
 	}
-	ln, err := f.listen(a)
-	if err != nil {
-		return err
-	}
-	ps, err := peer.NewSession(peer.SessionConfig{
-		Listener: ln, UploadLimit: rate.Limit(up), DownloadLimit: rate.Limit(down),
-		Dialer: dialer(f.bind), Logger: a.logger, Encryption: enc,
-		DHTPort: f.dht.svc.port(), OnDHTPort: f.dht.svc.addNode(),
-	})
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	r := &runner{a: a, f: f, ps: ps, ts: ts}
 	if err := r.add(); err != nil {
-		ln.Close()
 		return err
 	}
+	running = true
 	for _, t := range ts {
 		t.sw.AddPeers(extra...)
 		t.sw.AddPeersFrom(peer.SourceMagnet, magnetPeers[t.mi.InfoHash]...)
