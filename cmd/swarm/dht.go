@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -108,11 +110,16 @@ func printDHTStats(ctx context.Context, w io.Writer, node *dht.Node, every time.
 	}
 }
 
-// resolveNodes turns HOST:PORT strings into addresses (IPv4 first). A name that does not
-// resolve is logged and skipped, so one dead router does not stop the others; an address
-// that cannot be parsed at all is an error.
+// resolveNodes turns HOST:PORT strings into addresses, resolving names at once (so a slow
+// resolver costs one timeout, not one per router). A name that does not resolve is logged and
+// skipped, so one dead router does not stop the others; an address that cannot be parsed at
+// all is an error.
 func resolveNodes(ctx context.Context, list []string, logger *slog.Logger) ([]netip.AddrPort, error) {
-	var out []netip.AddrPort
+	type job struct {
+		s, host string
+		port    uint16
+	}
+	var jobs []job
 	for _, s := range list {
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -126,20 +133,28 @@ func resolveNodes(ctx context.Context, list []string, logger *slog.Logger) ([]ne
 		if err != nil || port == 0 {
 			return nil, fmt.Errorf("bootstrap node %q: bad port", s)
 		}
-		if ip, err := netip.ParseAddr(host); err == nil {
-			out = append(out, netip.AddrPortFrom(ip.Unmap(), uint16(port)))
-			continue
-		}
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		ips, err := net.DefaultResolver.LookupNetIP(rctx, "ip", host)
-		cancel()
-		if err != nil || len(ips) == 0 {
-			logger.Warn("dht bootstrap node does not resolve", "node", s, "err", err)
-			continue
-		}
-		out = append(out, netip.AddrPortFrom(ips[0].Unmap(), uint16(port)))
+		jobs = append(jobs, job{s, host, uint16(port)})
 	}
-	return out, nil
+	out := make([]netip.AddrPort, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		if ip, err := netip.ParseAddr(j.host); err == nil {
+			out[i] = netip.AddrPortFrom(ip.Unmap(), j.port)
+			continue
+		}
+		wg.Go(func() {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			ips, err := net.DefaultResolver.LookupNetIP(rctx, "ip", j.host)
+			if err != nil || len(ips) == 0 {
+				logger.Warn("dht bootstrap node does not resolve", "node", j.s, "err", err)
+				return
+			}
+			out[i] = netip.AddrPortFrom(ips[0].Unmap(), j.port)
+		})
+	}
+	wg.Wait()
+	return slices.DeleteFunc(out, func(ap netip.AddrPort) bool { return !ap.IsValid() }), nil
 }
 
 // loadDHTState puts a saved id and table into cfg; a missing file is the normal first run.
