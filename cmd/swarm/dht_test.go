@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -95,7 +97,7 @@ func TestDHTCommandBadArgs(t *testing.T) {
 
 func mustAddrPorts(t *testing.T, s ...string) []netip.AddrPort {
 	t.Helper()
-	nodes, err := resolveNodes(t.Context(), s, nil)
+	nodes, err := resolveNodes(t.Context(), s, discardLogger())
 	require.NoError(t, err)
 	return nodes
 }
@@ -131,3 +133,15 @@ func TestDemoTrackerless(t *testing.T) {
 	assert.Contains(t, out.String(), "3 leechers downloaded 3 MiB")
 	assert.Contains(t, out.String(), "every copy verified")
 }
+
+func TestResolveNodes(t *testing.T) {
+	got, err := resolveNodes(t.Context(), []string{"127.0.0.1:1", " ", "[::1]:3", "localhost:2"}, discardLogger())
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	assert.Equal(t, netip.MustParseAddrPort("127.0.0.1:1"), got[0])
+	assert.Equal(t, netip.MustParseAddrPort("[::1]:3"), got[1])
+	assert.True(t, got[2].Addr().IsLoopback(), "localhost resolves to a loopback address: %v", got[2])
+	assert.Equal(t, uint16(2), got[2].Port())
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
