@@ -15,7 +15,7 @@ type Peer struct {
 	Addr   string `json:"addr"`
 	Source string `json:"source"` // tracker, dht, pex, incoming, manual
 	Client string `json:"client"`
-	// State is connected, connecting, backing off, idle or banned; Reason says why.
+	// State is connected, connecting, backing off, failed, idle or banned; Reason says why.
 	State    string    `json:"state"`
 	Reason   string    `json:"reason,omitempty"`
 	Fails    int       `json:"fails,omitempty"`

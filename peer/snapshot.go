@@ -39,7 +39,8 @@ type LedgerEntry struct {
 	Addr   netip.AddrPort
 	Source PeerSource
 	// State is "connected", "connecting", "backing off" (a dial failed or it went away: the
-	// swarm waits before dialing again), "idle" (known, not dialed yet) or "banned".
+	// swarm waits before dialing again), "failed" (backing off after failedAfter failed
+	// dials in a row), "idle" (known, not connected now) or "banned".
 	State string
 	// Reason says why the peer is in that state, when there is more to say.
 	Reason string
@@ -135,6 +136,10 @@ func (s *Swarm) ledger() []LedgerEntry {
 	return out
 }
 
+// failedAfter is how many failed dials in a row make the ledger call a peer failed rather
+// than backing off (it is still retried, ever more slowly).
+const failedAfter = 3
+
 // idleState says where a known address that is not connected stands, and why.
 func (s *Swarm) idleState(ai *addrInfo) (state, reason string) {
 	switch {
@@ -146,6 +151,8 @@ func (s *Swarm) idleState(ai *addrInfo) (state, reason string) {
 		return "connecting", ""
 	case s.seeding && ai.seed:
 		return "idle", "not connected: both sides are seeds"
+	case s.now.Before(ai.next) && ai.fails >= failedAfter:
+		return "failed", fmt.Sprintf("%s (%d times in a row); next try in %s", orStr(ai.reason, "dial failed"), ai.fails, ai.next.Sub(s.now).Round(time.Second))
 	case s.now.Before(ai.next):
 		return "backing off", fmt.Sprintf("%s; next try in %s", orStr(ai.reason, "waiting"), ai.next.Sub(s.now).Round(time.Second))
 	case len(s.peers.byID)+s.peers.dialing >= s.cfg.MaxPeers:
