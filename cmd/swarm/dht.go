@@ -35,6 +35,7 @@ type dhtFlags struct {
 	state     string
 	every     time.Duration
 	readOnly  bool
+	publicIP  string
 }
 
 func newDHTCmd(a *app) *cobra.Command {
@@ -58,12 +59,21 @@ it: the first node of a private network. It stops on SIGINT or SIGTERM.`,
 	fl.StringVar(&f.state, "state", "", "file to load the routing table from and save it to")
 	fl.DurationVar(&f.every, "every", 10*time.Second, "how often to print the node's figures (0 = never)")
 	fl.BoolVar(&f.readOnly, "read-only", false, "BEP 43 read-only: query others, answer nobody")
+	fl.StringVar(&f.publicIP, "public-ip", "", "our address as the internet sees it: a new node id is then a BEP 42 one")
 	return cmd
 }
 
 func runDHT(ctx context.Context, a *app, f dhtFlags) error {
 	if f.every < 0 {
 		return errors.New("dht: --every must not be negative")
+	}
+	var public netip.Addr
+	if f.publicIP != "" {
+		ip, err := netip.ParseAddr(f.publicIP)
+		if err != nil {
+			return fmt.Errorf("dht: --public-ip %q: want an IP address", f.publicIP)
+		}
+		public = ip.Unmap()
 	}
 	boot, err := resolveNodes(ctx, f.bootstrap, a.logger)
 	if err != nil {
@@ -74,7 +84,7 @@ func runDHT(ctx context.Context, a *app, f dhtFlags) error {
 		return fmt.Errorf("dht: %w", err)
 	}
 	defer conn.Close()
-	cfg := dht.Config{Conn: conn, Bootstrap: boot, ReadOnly: f.readOnly, Logger: a.logger}
+	cfg := dht.Config{Conn: conn, Bootstrap: boot, ReadOnly: f.readOnly, Logger: a.logger, PublicIP: public}
 	loadDHTState(f.state, &cfg, a.logger)
 	node, err := dht.New(cfg)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/swarm-bt/swarm/dht"
+	"github.com/swarm-bt/swarm/metainfo"
 )
 
 var dhtListenRe = regexp.MustCompile(`dht node ([0-9a-f]{40}) listening on udp://(\S+)`)
@@ -85,6 +86,7 @@ func TestDHTCommandBadArgs(t *testing.T) {
 		{"bootstrap port 0", []string{"--bootstrap", "127.0.0.1:0"}, "bad port"},
 		{"bad listen", []string{"--listen", "nonsense"}, "dht:"},
 		{"negative every", []string{"--every", "-1s"}, "--every"},
+		{"bad public ip", []string{"--public-ip", "example.com"}, "--public-ip"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,6 +134,19 @@ func TestDemoTrackerless(t *testing.T) {
 	assert.Contains(t, out.String(), "no tracker: dht bootstrap node udp://127.0.0.1:")
 	assert.Contains(t, out.String(), "3 leechers downloaded 3 MiB")
 	assert.Contains(t, out.String(), "every copy verified")
+}
+
+func TestDHTCommandPublicIPGivesBEP42ID(t *testing.T) {
+	_, out, stop := startDHTNode(t, "--every", "0", "--public-ip", "124.31.75.21")
+	require.NoError(t, stop())
+	id, err := metainfoHash(dhtListenRe.FindStringSubmatch(out.String())[1])
+	require.NoError(t, err)
+	assert.True(t, dht.BEP42Valid(dht.ID(id), netip.MustParseAddr("124.31.75.21")))
+}
+
+func metainfoHash(s string) ([20]byte, error) {
+	h, err := metainfo.HashFromHex(s)
+	return h, err
 }
 
 func TestResolveNodes(t *testing.T) {
