@@ -244,3 +244,62 @@ func TestPoisoningLimitedPerAddress(t *testing.T) {
 }
 
 var _ = net.ErrClosed
+
+// TestLookupBoundedAgainstSybils: 400 answering sockets on distinct IPs, each naming the next
+// one with an id closer to the target, cannot keep a lookup going: it asks at most 100 nodes
+// and returns.
+func TestLookupBoundedAgainstSybils(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t, 10)
+		victim := c.start()
+		target := hash(0x77)
+		const sybils = 400
+		addrs := make([]netip.AddrPort, sybils)
+		for i := range addrs {
+			addrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{14, 0, byte(i >> 8), byte(i)}), 6881)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		for i, a := range addrs {
+			conn, err := c.net.Listen(a)
+			require.NoError(t, err)
+			context.AfterFunc(ctx, func() { _ = conn.Close() })
+			go serveSybil(conn, i, target, addrs)
+		}
+		victim.AddNode(addrs[0])
+		time.Sleep(time.Second)
+		res, err := victim.GetPeers(ctx, target)
+		require.NoError(t, err)
+		assert.LessOrEqual(t, res.Queries, 2*100, "asked at most 100 nodes (retries included)")
+	})
+}
+
+// serveSybil answers as sybil i with sybil i+1, which claims an id one step closer to target.
+func serveSybil(conn *dhttest.Conn, i int, target metainfo.Hash, addrs []netip.AddrPort) {
+	buf := make([]byte, 4096)
+	idAt := func(k int) string {
+		id := target
+		d := 0xffff - k // the distance shrinks as k grows
+		id[10] ^= byte(d >> 8)
+		id[11] ^= byte(d)
+		return string(id[:])
+	}
+	for {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		m, err := dht.Decode(buf[:n])
+		if err != nil || m.Y != "q" {
+			continue
+		}
+		var nodes []byte
+		for k := i + 1; k <= i+1 && k < len(addrs); k++ {
+			nodes = append(nodes, idAt(k)...)
+			nodes = append(nodes, addrs[k].Addr().AsSlice()...)
+			nodes = append(nodes, byte(addrs[k].Port()>>8), byte(addrs[k].Port()))
+		}
+		resp, _ := dht.Encode(&dht.Msg{T: m.T, Y: "r", R: &dht.Return{ID: idAt(i), Nodes: string(nodes), Token: "tok"}})
+		_, _ = conn.WriteTo(resp, from)
+	}
+}

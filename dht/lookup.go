@@ -16,6 +16,9 @@ const (
 	maxNodesPerAnswer = 2 * K
 	// maxLookupPeers bounds the peers one get_peers lookup collects.
 	maxLookupPeers = 1000
+	// maxLookupAsked bounds the nodes one lookup asks: an honest lookup asks about 15, and
+	// nodes that keep naming fresh, closer, made-up nodes must not keep it going.
+	maxLookupAsked = 100
 )
 
 // LookupResult is what a lookup found.
@@ -61,6 +64,7 @@ type lookup struct {
 	peers    []netip.AddrPort
 	peerSeen map[netip.AddrPort]bool
 	queries  int
+	asked    int
 }
 
 type reply struct {
@@ -120,6 +124,9 @@ func (l *lookup) insert(c *candidate) {
 // next returns the candidate to ask next, or nil when none should be asked now: bootstrap
 // addresses first, then the closest fresh candidate among the K closest that did not fail.
 func (l *lookup) next() *candidate {
+	if l.asked >= maxLookupAsked {
+		return nil
+	}
 	for _, c := range l.boot {
 		if c.state == fresh {
 			return c
@@ -154,6 +161,7 @@ func (l *lookup) run(ctx context.Context, args func(*candidate) *Args) {
 				break
 			}
 			c.state = asked
+			l.asked++
 			active++
 			outstanding++
 			wg.Go(func() {
