@@ -365,3 +365,29 @@ func TestSessionFetchMetadataEncrypted(t *testing.T) {
 		require.ErrorIs(t, err, peer.ErrNoMetadataPeers, "a plain fetch is refused")
 	})
 }
+
+// TestPrivateTorrentNoPEX: a private torrent (BEP 27) announces no ut_pex and ignores PEX a
+// peer sends anyway.
+func TestPrivateTorrentNoPEX(t *testing.T) {
+	tor := hostileTorrent(t, 44)
+	synctest.Test(t, func(t *testing.T) {
+		nw := peertest.NewNetwork()
+		logs := newRecorder()
+		node := hNode(t, nw, tor, peertest.Options{Seed: true, Logger: logs.logger(), Configure: configure(func(c *peer.Config) {
+			private := *c.Info
+			private.Private = true
+			c.Info = &private
+		})})
+		p := dialExt(t, nw, tor, node.Addr, rawID("private"))
+		p.sendExt(0, wire.ExtHandshake{M: map[string]int{wire.ExtPEX: 2}}.Marshal())
+		hs, err := wire.ParseExtHandshake(p.expectExt(0))
+		require.NoError(t, err)
+		assert.Zero(t, hs.M[wire.ExtPEX], "no ut_pex for a private torrent")
+		assert.NotZero(t, hs.M[wire.ExtMetadata])
+		p.sendExt(1, wire.PEX{Added: []wire.PEXPeer{{Addr: netip.MustParseAddrPort("10.0.0.1:6881")}}}.Marshal())
+		time.Sleep(time.Second)
+		synctest.Wait()
+		assert.Empty(t, logs.find("pex received"), logs.dump())
+		assert.Empty(t, logs.find("peer dropped"), logs.dump())
+	})
+}
