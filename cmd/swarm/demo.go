@@ -60,7 +60,7 @@ source. Nothing leaves the machine; everything is removed afterwards unless --ke
 	fl.StringVar(&f.pieceLen, "piece-length", "256KiB", "piece length")
 	fl.StringVar(&f.upRate, "up-rate", "0", "the seeder's upload limit (0 = unlimited)")
 	fl.BoolVar(&f.keep, "keep", false, "keep the demo folder and print its path")
-	fl.BoolVar(&f.trackerless, "trackerless", false, "no tracker: a DHT bootstrap node on loopback, every node finds the others through the DHT")
+	fl.BoolVar(&f.trackerless, "trackerless", false, "no tracker: a DHT bootstrap node on loopback; the leechers get only a magnet link and find the others through the DHT")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up after this long")
 	return cmd
 }
@@ -73,6 +73,9 @@ type demoNode struct {
 	st   storage.Storage
 	sess *peer.Session
 	sw   *peer.Swarm
+	// stop ends the session's Run when it was started before the others (the trackerless
+	// seeder, which serves the leechers' metadata fetches); nil otherwise.
+	stop func()
 	// Totals at the previous draw: the table shows rates over the last draw interval, since
 	// the engine's own rates (a window of whole seconds) lag a transfer that lasts a second.
 	down, up int64
@@ -113,7 +116,7 @@ func runDemo(ctx context.Context, a *app, f *demoFlags) error {
 			return err
 		}
 		defer dd.close()
-		fmt.Fprintf(a.stdout, "no tracker: dht bootstrap node udp://%s, torrent %s (%d pieces of %s)\n",
+		fmt.Fprintf(a.stdout, "no tracker: dht bootstrap node udp://%s, leechers get magnet:?xt=urn:btih:%s (%d pieces of %s)\n",
 			dd.addr(), mi.InfoHash, mi.Info.NumPieces(), humanBytes(mi.Info.PieceLength))
 	} else {
 		announce, stopTracker, err := startDemoTracker(ctx, a)
@@ -177,7 +180,9 @@ func demoPayload(ctx context.Context, root string, size, pieceLen int64) (*metai
 	return mi, sum, nil
 }
 
-// demoNodes starts nothing yet: it checks storage and builds the seeder and leechers.
+// demoNodes checks storage and builds the seeder and leechers; it starts nothing yet, except,
+// with no tracker, the seeder: the leechers get only a magnet link and the DHT bootstrap
+// node, and fetch the metadata from it.
 func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, leechers int, up int64, dd *demoDHT) ([]*demoNode, error) {
 	var nodes []*demoNode
 	for i := range leechers + 1 {
@@ -186,18 +191,28 @@ func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, 
 			n.name = fmt.Sprintf("leecher %d", i)
 			n.dir = filepath.Join(root, fmt.Sprintf("leecher%d", i))
 		}
-		st, err := storage.OpenFiles(&mi.Info, n.dir)
+		nmi := mi
+		if i > 0 && dd != nil {
+			var err error
+			if nmi, err = dd.fetchMagnet(ctx, n.name, mi.InfoHash); err != nil {
+				return nodes, err
+			}
+		}
+		st, err := storage.OpenFiles(&nmi.Info, n.dir)
 		if err != nil {
 			return nodes, fmt.Errorf("%s: open storage: %w", n.name, err)
 		}
 		n.st = st
 		nodes = append(nodes, n)
-		have, err := storage.Check(ctx, &mi.Info, st, 0, nil)
+		have, err := storage.Check(ctx, &nmi.Info, st, 0, nil)
 		if err != nil {
 			return nodes, fmt.Errorf("%s: check: %w", n.name, err)
 		}
-		if err := n.join(ctx, a, mi, have, up, i == 0, dd); err != nil {
+		if err := n.join(ctx, a, nmi, have, up, i == 0, dd); err != nil {
 			return nodes, err
+		}
+		if i == 0 && dd != nil {
+			n.runEarly(ctx)
 		}
 	}
 	return nodes, nil
@@ -226,7 +241,7 @@ func (n *demoNode) join(ctx context.Context, a *app, mi *metainfo.MetaInfo, have
 		ln.Close()
 		return fmt.Errorf("%s: %w", n.name, err)
 	}
-	cfg := peer.Config{Info: &mi.Info, InfoHash: mi.InfoHash, Storage: n.st, Have: have, Logger: logger}
+	cfg := peer.Config{Info: &mi.Info, InfoHash: mi.InfoHash, InfoBytes: mi.InfoBytes, Storage: n.st, Have: have, Logger: logger}
 	if len(mi.Trackers()) > 0 {
 		if cfg.Announcer, err = newTrackerAnnouncer(mi.Trackers(), "127.0.0.1", a.logger); err != nil {
 			ln.Close()
@@ -279,7 +294,9 @@ func runDemoSwarm(ctx context.Context, a *app, mi *metainfo.MetaInfo, nodes []*d
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, n := range nodes {
-		wg.Go(func() { _ = n.sess.Run(runCtx) })
+		if n.stop == nil {
+			wg.Go(func() { _ = n.sess.Run(runCtx) })
+		}
 	}
 	table := &demoTable{a: a, live: isTerminal(a.stdout)}
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -297,6 +314,9 @@ func runDemoSwarm(ctx context.Context, a *app, mi *metainfo.MetaInfo, nodes []*d
 	cancel()
 	wg.Wait()
 	for _, n := range nodes {
+		if n.stop != nil {
+			n.stop()
+		}
 		if e := n.sw.Err(); e != nil {
 			err = errors.Join(err, fmt.Errorf("%s: %w", n.name, e))
 		}

@@ -123,8 +123,8 @@ func writeTrackerlessTorrent(t *testing.T) (string, string) {
 	return tpath, dir
 }
 
-// TestDemoTrackerless: the demo swarm with no tracker; the nodes find each other only through
-// a DHT on loopback (a bootstrap node and one node each).
+// TestDemoTrackerless: the demo swarm with no tracker; the leechers get only a magnet link and
+// a DHT bootstrap node on loopback, fetch the metadata and find each other through the DHT.
 func TestDemoTrackerless(t *testing.T) {
 	var out lockedBuffer
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
