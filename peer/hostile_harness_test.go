@@ -205,6 +205,10 @@ func hostileID(n byte) [20]byte {
 	return id
 }
 
+// hostileIP is the address scripted peer n connects from on a peertest network: its own,
+// as a real attacker's would be (a ban of its address spares the honest peers).
+func hostileIP(n byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 1, n}) }
+
 // dialHostile connects to the engine at to and completes the handshake.
 func dialHostile(t *testing.T, nw *peertest.Network, tor *peertest.Torrent, to netip.AddrPort, n byte) *hostilePeer {
 	t.Helper()
@@ -222,7 +226,7 @@ func rawHostile(t *testing.T, nw *peertest.Network, tor *peertest.Torrent, to ne
 	var nc net.Conn
 	var err error
 	if nw != nil {
-		nc, err = nw.Dial(t.Context(), "tcp", to.String())
+		nc, err = nw.DialFrom(hostileIP(n))(t.Context(), "tcp", to.String())
 	} else {
 		nc, err = net.Dial("tcp", to.String())
 	}

@@ -27,17 +27,17 @@ const (
 
 // blockRecord is one block of a failed piece: who sent it and the SHA-1 of what was written.
 type blockRecord struct {
-	sender [20]byte
+	sender sender
 	block  int
 	sum    [20]byte
 }
 
-// addSender records that id sent the block at begin of piece.
-func (s *Swarm) addSender(piece int, begin uint32, id [20]byte) {
+// addSender records that connection id sent the block at begin of piece.
+func (s *Swarm) addSender(piece int, begin uint32, id sender) {
 	b := s.dl.senders[piece]
 	if b == nil {
 		n := (s.cfg.Info.PieceSize(piece) + wire.BlockSize - 1) / wire.BlockSize
-		b = make([][20]byte, n)
+		b = make([]sender, n)
 		s.dl.senders[piece] = b
 	}
 	if j := int(begin / wire.BlockSize); j < len(b) {
@@ -45,11 +45,11 @@ func (s *Swarm) addSender(piece int, begin uint32, id [20]byte) {
 	}
 }
 
-// distinctSenders lists the peers that sent blocks of a piece, once each.
-func distinctSenders(blocks [][20]byte) [][20]byte {
-	var ids [][20]byte
+// distinctSenders lists the connections that sent blocks of a piece, once each.
+func distinctSenders(blocks []sender) []sender {
+	var ids []sender
 	for _, id := range blocks {
-		if id != ([20]byte{}) && !slices.Contains(ids, id) {
+		if id != (sender{}) && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
@@ -121,7 +121,7 @@ func (s *Swarm) blockSums(i int, kept [][]byte) (bool, [][20]byte, error) {
 // suspectFailed remembers the blocks of a failed piece that several peers sent. Past the
 // bounds, nothing more is remembered (and nobody is struck): the records already kept still
 // catch a corrupter once the piece verifies.
-func (s *Swarm) suspectFailed(i int, senders [][20]byte, sums [][20]byte) {
+func (s *Swarm) suspectFailed(i int, senders []sender, sums [][20]byte) {
 	recs := s.dl.suspect[i]
 	if recs != nil {
 		recs.hasOwner = false // a new round: the next peer to pick it takes it whole
@@ -138,7 +138,7 @@ func (s *Swarm) suspectFailed(i int, senders [][20]byte, sums [][20]byte) {
 	recs.rounds++
 	for j, id := range senders {
 		r := blockRecord{sender: id, block: j, sum: sums[j]}
-		if id != ([20]byte{}) && !slices.Contains(recs.blocks, r) {
+		if id != (sender{}) && !slices.Contains(recs.blocks, r) {
 			recs.blocks = append(recs.blocks, r)
 		}
 	}
@@ -151,15 +151,15 @@ func (s *Swarm) suspectVerified(i int, good [][20]byte) {
 		return
 	}
 	delete(s.dl.suspect, i)
-	var bad [][20]byte
+	var bad []peerKey
 	for _, r := range recs.blocks {
-		if r.block < len(good) && r.sum != good[r.block] && !slices.Contains(bad, r.sender) {
-			bad = append(bad, r.sender)
+		if r.block < len(good) && r.sum != good[r.block] && !slices.Contains(bad, r.sender.key) {
+			bad = append(bad, r.sender.key)
 		}
 	}
-	for _, id := range bad {
-		s.log.Warn("smart ban: peer sent a block that differs from the verified piece", "piece", i)
-		s.ban(id, errCorrupt)
+	for _, k := range bad {
+		s.log.Warn("smart ban: peer sent a block that differs from the verified piece", "piece", i, "peer", k.ip)
+		s.ban(k, errCorrupt)
 	}
 }
 

@@ -25,7 +25,7 @@ type download struct {
 	left      int64
 	writing   map[int]int             // piece → block writes in flight
 	complete  map[int]bool            // piece → every block received; verify once written
-	senders   map[int][][20]byte      // piece → per block, the peer ID that sent it
+	senders   map[int][]sender        // piece → per block, the connection that sent it
 	suspect   map[int]*suspectRecords // failed pieces that several peers sent (smartban.go)
 	kept      map[int]*keptPiece      // piece → its blocks kept for hashing, nil: the disk way (kept.go)
 	keptBytes int64
@@ -40,7 +40,7 @@ type download struct {
 
 func newDownload(info *metainfo.Info, have bitfield.Bitfield, rng *rand.Rand) download {
 	pk := picker.New(pickerConfig(info, rng), have.Clone())
-	d := download{pk: pk, have: have, writing: map[int]int{}, complete: map[int]bool{}, senders: map[int][][20]byte{}, suspect: map[int]*suspectRecords{}, kept: map[int]*keptPiece{}}
+	d := download{pk: pk, have: have, writing: map[int]int{}, complete: map[int]bool{}, senders: map[int][]sender{}, suspect: map[int]*suspectRecords{}, kept: map[int]*keptPiece{}}
 	for i := range info.NumPieces() {
 		if !have.Has(i) {
 			d.left += info.PieceSize(i)
@@ -87,7 +87,7 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		s.fill(p)
 		return nil
 	}
-	s.addSender(b.Piece, b.Begin, p.peerID)
+	s.addSender(b.Piece, b.Begin, p.sender())
 	s.dl.writing[b.Piece]++
 	s.keep(b.Piece, b.Begin, m.Block)
 	s.disk.push(diskJob{kind: jobWrite, piece: b.Piece, begin: b.Begin, data: m.Block})
@@ -178,7 +178,7 @@ var errCorrupt = errors.New("sent corrupt data")
 
 // pieceFailed puts the piece back. A peer that sent the whole piece alone is banned at once;
 // when several sent it, their blocks are remembered for the smart ban (smartban.go).
-func (s *Swarm) pieceFailed(i int, senders, sums [][20]byte) {
+func (s *Swarm) pieceFailed(i int, senders []sender, sums [][20]byte) {
 	s.dl.failed++
 	s.dl.wasted += s.cfg.Info.PieceSize(i)
 	s.dl.pk.PieceFailed(i)
@@ -188,7 +188,7 @@ func (s *Swarm) pieceFailed(i int, senders, sums [][20]byte) {
 	switch len(contrib) {
 	case 0:
 	case 1:
-		s.ban(contrib[0], errCorrupt)
+		s.ban(contrib[0].key, errCorrupt)
 	default:
 		s.suspectFailed(i, senders, sums)
 	}

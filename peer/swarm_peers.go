@@ -62,10 +62,11 @@ type addrInfo struct {
 // peerTable holds the connected peers and the addresses we know.
 type peerTable struct {
 	byID     map[int]*peer
-	byPeerID map[[20]byte]*peer
+	byPeerID map[peerKey]*peer // by (address, peer ID): an ID alone proves nothing (swarm_ban.go)
 	known    map[netip.AddrPort]*addrInfo
 	fromPEX  int // addresses added to known from PEX (capped by maxPEXKnown)
-	banned   map[[20]byte]bool
+	banned   map[peerKey]bool
+	addrBans map[netip.Addr]addrBan
 	nextID   int
 	dialing  int
 	wantDial bool
@@ -74,9 +75,10 @@ type peerTable struct {
 func newPeerTable() peerTable {
 	return peerTable{
 		byID:     map[int]*peer{},
-		byPeerID: map[[20]byte]*peer{},
+		byPeerID: map[peerKey]*peer{},
 		known:    map[netip.AddrPort]*addrInfo{},
-		banned:   map[[20]byte]bool{},
+		banned:   map[peerKey]bool{},
+		addrBans: map[netip.Addr]addrBan{},
 	}
 }
 
@@ -103,7 +105,7 @@ func (s *Swarm) dialMore(ctx context.Context) {
 		if len(t.byID)+t.dialing >= s.cfg.MaxPeers || t.dialing >= maxHalfOpen || s.sess.conns.full() {
 			return
 		}
-		if ai.state != addrIdle || s.now.Before(ai.next) || (s.seeding && ai.seed) {
+		if ai.state != addrIdle || s.now.Before(ai.next) || (s.seeding && ai.seed) || s.addrBanned(addr.Addr()) {
 			continue
 		}
 		if s.sess.isSelf(addr) { // learnt since it was added (another torrent dialled it)
@@ -173,7 +175,7 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 	}
 	s.initExtensions(p)
 	s.peers.byID[p.id] = p
-	s.peers.byPeerID[p.peerID] = p
+	s.peers.byPeerID[p.key()] = p
 	s.dl.pk.PeerBitfield(picker.PeerID(p.id), p.has.Clone())
 	bf := s.openExtensions(p)
 	s.startConn(ctx, p.conn, bf)
@@ -183,9 +185,11 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 
 func (s *Swarm) refusal(e connectedEvent, ai *addrInfo) string {
 	switch {
-	case s.peers.banned[e.hs.PeerID] || (ai != nil && ai.state == addrBanned):
+	case s.peers.banned[peerKeyOf(e.addr, e.hs.PeerID)] || (ai != nil && ai.state == addrBanned):
 		return "banned"
-	case s.peers.byPeerID[e.hs.PeerID] != nil:
+	case s.addrBanned(e.addr.Addr()):
+		return "address banned"
+	case s.peers.byPeerID[peerKeyOf(e.addr, e.hs.PeerID)] != nil:
 		return "already connected"
 	case len(s.peers.byID) >= s.cfg.MaxPeers:
 		return "too many peers"
@@ -211,7 +215,7 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 	s.sess.conns.release()
 	s.sampleUpload(p)
 	delete(s.peers.byID, p.id)
-	delete(s.peers.byPeerID, p.peerID)
+	delete(s.peers.byPeerID, p.key())
 	s.dl.pk.PeerGone(picker.PeerID(p.id))
 	if len(p.requests) > 0 {
 		s.dl.refill = true
@@ -236,21 +240,6 @@ func (s *Swarm) logDrop(p *peer, reason error) {
 	default:
 		s.log.Debug("peer dropped", "peer", p.addr, "client", p.clientOf(), "source", p.source, "err", reason)
 	}
-}
-
-// ban drops the peer with this ID if connected and refuses it from now on.
-func (s *Swarm) ban(id [20]byte, reason error) {
-	s.peers.banned[id] = true
-	p := s.peers.byPeerID[id]
-	if p == nil {
-		s.log.Warn("peer banned", "peer_id", string(id[:8]), "err", reason)
-		return
-	}
-	if ai := s.peers.known[p.addr]; p.outgoing && ai != nil {
-		ai.state, ai.reason = addrBanned, "banned: "+reason.Error()
-	}
-	s.log.Warn("peer banned", "peer", p.addr, "client", ClientName(id), "err", reason)
-	s.dropPeer(p, reason)
 }
 
 // sampleUpload moves the writer's upload count into the loop's counters.

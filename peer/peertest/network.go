@@ -49,6 +49,18 @@ func (n *Network) ListenAt(addr netip.AddrPort) (net.Listener, error) {
 // Dial connects to a listener of the network; it has the signature of peer.Config.Dialer.
 // Connections appear to come from 127.0.0.1 at a fresh port.
 func (n *Network) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return n.dialFrom(ctx, netip.AddrFrom4([4]byte{127, 0, 0, 1}), network, addr)
+}
+
+// DialFrom returns a dialer like Dial whose connections appear to come from ip (another
+// host, as far as the engine can tell).
+func (n *Network) DialFrom(ip netip.Addr) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return n.dialFrom(ctx, ip, network, addr)
+	}
+}
+
+func (n *Network) dialFrom(ctx context.Context, ip netip.Addr, network, addr string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
@@ -56,7 +68,7 @@ func (n *Network) Dial(ctx context.Context, network, addr string) (net.Conn, err
 	n.mu.Lock()
 	l := n.listeners[ap]
 	n.nextPort++
-	local := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), n.nextPort)
+	local := netip.AddrPortFrom(ip, n.nextPort)
 	n.mu.Unlock()
 	if l == nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
