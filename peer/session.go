@@ -41,6 +41,10 @@ type SessionConfig struct {
 	// MaxConns bounds the connected peers of all torrents together; default 500. Each torrent
 	// has its own bound too (Config.MaxPeers).
 	MaxConns int
+	// MaxConnsPerIP bounds the incoming connections from one IP address, pending and
+	// connected, all torrents together; default 8. Raise it only where many peers share an
+	// address on purpose (tests that run many clients on 127.0.0.1).
+	MaxConnsPerIP int
 	// MaxHalfOpen bounds the outgoing dials in flight, all torrents together (the dial
 	// budget); default 32.
 	MaxHalfOpen int
@@ -102,6 +106,7 @@ type Session struct {
 
 	up, down        *fairLimiter
 	conns, halfOpen slots
+	admit           *admission // incoming connections per address, pending handshakes
 	disk            chan diskTask
 	self            selfAddrs
 	encMemory       encMemory // the way (plain or MSE) that worked per peer, under Prefer
@@ -121,7 +126,7 @@ type Session struct {
 
 // NewSession validates cfg and returns a Session ready to Run.
 func NewSession(cfg SessionConfig) (*Session, error) {
-	if cfg.MaxConns < 0 || cfg.MaxHalfOpen < 0 || cfg.DiskWorkers < 0 {
+	if cfg.MaxConns < 0 || cfg.MaxHalfOpen < 0 || cfg.DiskWorkers < 0 || cfg.MaxConnsPerIP < 0 {
 		return nil, fmt.Errorf("peer: session config: negative bound")
 	}
 	cfg.setDefaults()
@@ -135,6 +140,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		down:     newFairLimiter(cfg.DownloadLimit),
 		conns:    slots{max: int64(cfg.MaxConns)},
 		halfOpen: slots{max: int64(cfg.MaxHalfOpen)},
+		admit:    newAdmission(cfg.MaxConnsPerIP, maxPendingAccepts),
 		disk:     make(chan diskTask),
 		swarms:   map[metainfo.Hash]*Swarm{},
 		start:    make(chan *Swarm),
@@ -176,6 +182,7 @@ func (c *SessionConfig) setDefaults() {
 	}
 	c.MaxConns = orDefault(c.MaxConns, 500)
 	c.MaxHalfOpen = orDefault(c.MaxHalfOpen, 32)
+	c.MaxConnsPerIP = orDefault(c.MaxConnsPerIP, defaultMaxConnsPerIP)
 	c.DiskWorkers = orDefault(c.DiskWorkers, 4)
 	c.HandshakeTimeout = orDefault(c.HandshakeTimeout, 10*time.Second)
 }
@@ -335,7 +342,7 @@ func (s *Session) Stats() SessionStats {
 
 // LogValue shows the settings worth logging.
 func (c SessionConfig) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.Int("max_conns", c.MaxConns), slog.Int("max_half_open", c.MaxHalfOpen), slog.Int("port", int(c.Port))}
+	attrs := []slog.Attr{slog.Int("max_conns", c.MaxConns), slog.Int("max_half_open", c.MaxHalfOpen), slog.Int("max_conns_per_ip", c.MaxConnsPerIP), slog.Int("port", int(c.Port))}
 	for _, l := range []struct {
 		key string
 		lim rate.Limit

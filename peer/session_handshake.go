@@ -36,50 +36,6 @@ var (
 // which ctx's end also triggers.
 type IncomingHook func(ctx context.Context, nc net.Conn, infoHashes []metainfo.Hash) (net.Conn, error)
 
-// maxPendingAccepts bounds incoming connections still in their handshake.
-const maxPendingAccepts = 32
-
-// acceptLoop accepts incoming connections until ctx ends, which closes the listener.
-func (s *Session) acceptLoop(ctx context.Context) {
-	l := s.cfg.Listener
-	stop := context.AfterFunc(ctx, func() { _ = l.Close() })
-	defer stop()
-	pending := make(chan struct{}, maxPendingAccepts)
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if ctx.Err() == nil {
-				s.log.Error("accept stopped: no more incoming connections", "err", err)
-			}
-			return
-		}
-		select {
-		case pending <- struct{}{}:
-		default:
-			_ = nc.Close() // too many half-open connections
-			continue
-		}
-		s.wg.Go(func() {
-			defer func() { <-pending }()
-			s.accept(ctx, nc)
-		})
-	}
-}
-
-// accept shakes hands with an incoming connection and hands it to its torrent's swarm.
-func (s *Session) accept(ctx context.Context, nc net.Conn) {
-	c, hs, sw, err := s.handshakeIncoming(ctx, nc)
-	if err != nil {
-		s.log.Debug("incoming handshake failed", "peer", nc.RemoteAddr().String(), "err", err)
-		_ = nc.Close()
-		return
-	}
-	addr, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
-	if !sw.deliver(ctx, connectedEvent{nc: c, addr: addr, hs: hs}) {
-		_ = c.Close()
-	}
-}
-
 // handshakeIncoming reads the first bytes: a plain handshake starts with 19 and "BitTorrent
 // protocol"; anything else goes to the Incoming hook. It answers only a handshake for one of
 // our torrents, so it reveals nothing to a stranger, and never one with our own peer ID. A

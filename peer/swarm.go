@@ -56,6 +56,9 @@ type Config struct {
 	Announcer Announcer
 	// MaxPeers bounds connected plus dialing peers; default 50.
 	MaxPeers int
+	// MaxConnsPerIP is SessionConfig.MaxConnsPerIP for a Swarm run on its own (Run); a
+	// Session's torrents share the session's.
+	MaxConnsPerIP int
 	// UploadLimiter and DownloadLimiter bound piece payload rates; nil means unlimited. They
 	// may be shared across torrents for a global limit. A burst smaller than one block is
 	// charged in burst-sized steps. NewLimiter makes one with a sensible burst.

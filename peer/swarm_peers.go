@@ -191,9 +191,10 @@ func (s *Swarm) refusal(e connectedEvent, ai *addrInfo) string {
 		return "address banned"
 	case s.peers.byPeerID[peerKeyOf(e.addr, e.hs.PeerID)] != nil:
 		return "already connected"
-	case len(s.peers.byID) >= s.cfg.MaxPeers:
+	case len(s.peers.byID) >= s.cfg.MaxPeers && !s.evictIdle():
 		return "too many peers"
-	case !s.sess.conns.tryAcquire(): // last: a refusal after it would leak the slot
+	case !s.sess.conns.tryAcquire() && !(s.evictIdle() && s.sess.conns.tryAcquire()):
+		// last: a refusal after it would leak the slot
 		return "too many peers in the session"
 	}
 	return ""

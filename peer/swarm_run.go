@@ -24,7 +24,7 @@ func (s *Swarm) Run(ctx context.Context) error {
 	}
 	sess, err := NewSession(SessionConfig{
 		Listener: s.cfg.Listener, Port: s.cfg.Port, PeerID: s.peerID,
-		MaxConns: s.cfg.MaxPeers, MaxHalfOpen: maxHalfOpen, DiskWorkers: s.cfg.DiskWorkers,
+		MaxConns: s.cfg.MaxPeers, MaxHalfOpen: maxHalfOpen, MaxConnsPerIP: s.cfg.MaxConnsPerIP, DiskWorkers: s.cfg.DiskWorkers,
 		Dialer: s.cfg.Dialer, HandshakeTimeout: s.cfg.Timeouts.Handshake, Logger: s.cfg.Logger,
 		Encryption: s.cfg.Encryption,
 	})

@@ -218,6 +218,9 @@ func demoNodes(ctx context.Context, a *app, root string, mi *metainfo.MetaInfo, 
 	return nodes, nil
 }
 
+// demoConnsPerIP is the demo's per-address connection cap: all its peers share 127.0.0.1.
+const demoConnsPerIP = 1000
+
 // join makes the node's session, listening on loopback, and adds the torrent to it; only the
 // seeder has an upload limit.
 func (n *demoNode) join(ctx context.Context, a *app, mi *metainfo.MetaInfo, have bitfield.Bitfield, up int64, seeder bool, dd *demoDHT) error {
@@ -226,7 +229,8 @@ func (n *demoNode) join(ctx context.Context, a *app, mi *metainfo.MetaInfo, have
 		return fmt.Errorf("%s: listen: %w", n.name, err)
 	}
 	logger := a.logger.With("node", n.name)
-	sc := peer.SessionConfig{Listener: ln, Logger: logger}
+	// Every node of the demo is on 127.0.0.1: one address for all peers, on purpose.
+	sc := peer.SessionConfig{Listener: ln, Logger: logger, MaxConnsPerIP: demoConnsPerIP}
 	if seeder {
 		sc.UploadLimit = rate.Limit(up)
 	}

@@ -38,6 +38,7 @@ type sessionFlags struct {
 	port       int
 	bind       string
 	maxPeers   int
+	perIP      int // --max-conns-per-ip
 	upRate     string
 	downRate   string
 	seed       bool
@@ -64,6 +65,7 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.port, "port", defaultPort, "port to listen on for peers (0 = any free port; the default falls back to a free one if taken)")
 	fl.StringVar(&f.bind, "bind", "", "IP address to listen on, dial from and announce from (default: all addresses)")
 	fl.IntVar(&f.maxPeers, "max-peers", 50, "most peers to be connected to at once")
+	fl.IntVar(&f.perIP, "max-conns-per-ip", 8, "most incoming connections from one IP address (raise only for tests that run many peers on one address)")
 	fl.StringVar(&f.upRate, "up-rate", "0", "upload limit such as 512KiB/s or 2MB/s (0 = unlimited)")
 	fl.StringVar(&f.downRate, "down-rate", "0", "download limit such as 512KiB/s or 2MB/s (0 = unlimited)")
 	fl.StringVar(&f.onComplete, "on-complete", "", "command to run (through sh -c) when the download reaches 100%")
@@ -137,7 +139,7 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 	}()
 	ps, err := peer.NewSession(peer.SessionConfig{
 		Listener: ln, UploadLimit: rate.Limit(up), DownloadLimit: rate.Limit(down),
-		Dialer: dialer(f.bind), Logger: a.logger, Encryption: enc,
+		Dialer: dialer(f.bind), Logger: a.logger, Encryption: enc, MaxConnsPerIP: f.perIP,
 		DHTPort: f.dht.svc.port(), OnDHTPort: f.dht.svc.addNode(),
 	})
 	if err != nil {

@@ -131,6 +131,7 @@ func TestSessionFlagsRefused(t *testing.T) {
 	}{
 		{[]string{"get", tpath, "--max-peers", "0"}, "--max-peers 0: want 1 or more"},
 		{[]string{"seed", tpath, "--max-peers", "-1"}, "--max-peers -1: want 1 or more"},
+		{[]string{"seed", tpath, "--max-conns-per-ip", "0"}, "--max-conns-per-ip 0: want 1 or more"},
 		{[]string{"get", tpath, "--seed-ratio", "-1"}, "--seed-ratio -1: want 0 (off) or a positive ratio"},
 		{[]string{"get", tpath, "--seed-ratio", "NaN"}, "--seed-ratio NaN"},
 		{[]string{"get", tpath, "--seed-time", "-5m"}, "--seed-time -5m0s: want 0 (off)"},

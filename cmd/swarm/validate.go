@@ -24,6 +24,8 @@ func (f *sessionFlags) check() error {
 	switch {
 	case f.maxPeers < 1:
 		return fmt.Errorf("--max-peers %d: want 1 or more", f.maxPeers)
+	case f.perIP < 1:
+		return fmt.Errorf("--max-conns-per-ip %d: want 1 or more", f.perIP)
 	case f.seedRatio < 0 || math.IsNaN(f.seedRatio) || math.IsInf(f.seedRatio, 0):
 		return fmt.Errorf("--seed-ratio %v: want 0 (off) or a positive ratio such as 1.5", f.seedRatio)
 	case f.seedTime < 0:
