@@ -16,10 +16,16 @@ func (in *Info) parse(raw []byte) error {
 	if err := in.parseScalars(d); err != nil {
 		return err
 	}
+	if err := in.checkPieceCount(); err != nil {
+		return err
+	}
 	if err := in.parseLayout(d); err != nil {
 		return err
 	}
-	return in.checkPieces()
+	if err := in.checkPieces(); err != nil {
+		return err
+	}
+	return checkKeyOrder(raw, "info")
 }
 
 // parseScalars decodes name, piece length, pieces, private and source.

@@ -103,7 +103,7 @@ func TestParseExtraKeysKeepHash(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, m.InfoHash, back.InfoHash)
 	assert.Equal(t, m.Extra, back.Extra)
-	assert.Contains(t, string(out), string(m.InfoBytes), "info written verbatim, keys unsorted")
+	assert.Contains(t, string(out), string(m.InfoBytes), "info written verbatim, unknown keys and all")
 }
 
 func TestParseMalformed(t *testing.T) {
@@ -138,6 +138,8 @@ func TestParseMalformed(t *testing.T) {
 		{"trailing-data", ErrSyntax, "7 bytes of trailing data"},
 		{"no-pieces", ErrEmpty, "info.length: 0 bytes: the torrent holds no data to share"},
 		{"only-empty-files", ErrEmpty, "info.files: 2 files of 0 bytes: the torrent holds no data to share"},
+		{"duplicate-name", ErrInvalid, `info: duplicate key "name"`},
+		{"unsorted-keys", ErrInvalid, `info: keys not in sorted order: "length" after "name"`},
 	}
 	files, err := filepath.Glob("../testdata/malformed/*.torrent")
 	require.NoError(t, err)

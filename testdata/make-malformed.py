@@ -1,5 +1,5 @@
-"""Writes the hand-made fixtures: extra-keys.torrent (valid, info keys out of order plus
-unknown keys; prints the info-hash libtorrent computes for it) and malformed/*.torrent, each
+"""Writes the hand-made fixtures: extra-keys.torrent (valid: unknown info keys, one
+holding a dictionary whose keys are out of order; prints the info-hash libtorrent computes for it) and malformed/*.torrent, each
 broken in one way that metainfo.Parse must name (see metainfo/parse_test.go)."""
 import hashlib, os, sys
 
@@ -26,12 +26,12 @@ TR = "http://127.0.0.1:6969/announce"
 def single(**over):
     info = {"length": 40000, "name": "x.bin", "piece length": 32768, "pieces": H * 2}
     info.update(over)
-    return info
+    return dict(sorted(info.items()))
 
 def multi(files, **over):
     info = {"files": files, "name": "dir", "piece length": 16384, "pieces": H}
     info.update(over)
-    return info
+    return dict(sorted(info.items()))
 
 def torrent(info):
     return enc({"announce": TR, "info": info})
@@ -66,6 +66,9 @@ malformed = {
     "trailing-data": torrent(single()) + b"garbage",
     "no-pieces": torrent(single(length=0, pieces=b"")),
     "only-empty-files": torrent(multi([f(0, "a"), f(0, "b")], pieces=b"")),
+    # Two names: the bencode library reads the last, libtorrent the first (issue 19).
+    "duplicate-name": torrent(Raw(b"d6:lengthi40000e4:name5:x.bin4:name5:y.bin12:piece lengthi32768e6:pieces40:" + H * 2 + b"e")),
+    "unsorted-keys": torrent({"name": "x.bin", "length": 40000, "piece length": 32768, "pieces": H * 2}),
 }
 
 here = sys.argv[1]
@@ -74,10 +77,10 @@ for name, data in malformed.items():
     with open(os.path.join(here, "malformed", name + ".torrent"), "wb") as out:
         out.write(data)
 
-# Valid, but the info keys are out of bencode order and include unknown keys: a client that
+# Valid, with unknown info keys (one holds a dictionary whose keys are out of order): a client that
 # re-encodes the info dictionary would get a different (wrong) info-hash.
-info = {"pieces": H * 2, "x-custom": {"z": 1, "a": [b"\x00\xff"]}, "name": "x.bin",
-        "piece length": 32768, "length": 40000, "md5sum": "0" * 32}
+info = {"length": 40000, "md5sum": "0" * 32, "name": "x.bin", "piece length": 32768,
+        "pieces": H * 2, "x-custom": {"z": 1, "a": [b"\x00\xff"]}}
 path = os.path.join(here, "extra-keys.torrent")
 with open(path, "wb") as out:
     out.write(enc({"announce": TR, "zz-unknown": [1, "two"], "info": info, "encoding": "UTF-8"}))
