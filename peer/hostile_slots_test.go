@@ -75,6 +75,12 @@ func TestHostileIdlePeersDoNotHoldEverySlot(t *testing.T) {
 		leecher.Swarm.AddPeers(seeder.Addr)
 		awaitComplete(t, leecher, time.Minute)
 		require.NoError(t, tor.Compare(leecher.Storage))
+
+		// The first idle peer was evicted for the leecher; reconnecting at once, its
+		// address is refused for a while (no churning the slots).
+		again := dialAs(t, nw, tor, seeder.Addr, floodIP(0), hostileID(0))
+		_, err := again.awaitClosed(time.Second)
+		require.NoError(t, err, "an address evicted as idle a moment ago is refused")
 	})
 }
 

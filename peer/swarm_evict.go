@@ -1,6 +1,19 @@
 package peer
 
-import "errors"
+import (
+	"errors"
+	"net/netip"
+	"time"
+)
+
+const (
+	// evictedPenalty is how long an address whose peer was evicted as idle is refused: an
+	// attacker that reconnects at once would otherwise churn the slots, evicting peers
+	// faster than honest newcomers can show interest.
+	evictedPenalty = time.Minute
+	// maxEvicted bounds the addresses remembered for evictedPenalty.
+	maxEvicted = 10000
+)
 
 // errEvicted is the drop reason of an idle peer whose slot a new peer took.
 var errEvicted = errors.New("evicted: neither interested nor interesting, and a new peer needed the slot")
@@ -24,6 +37,29 @@ func (s *Swarm) evictIdle() bool {
 	if victim == nil {
 		return false
 	}
+	s.penalize(victim.addr.Addr().Unmap())
 	s.dropPeer(victim, errEvicted)
 	return true
+}
+
+// penalize refuses ip for evictedPenalty.
+func (s *Swarm) penalize(ip netip.Addr) {
+	ev := s.peers.evicted
+	if len(ev) >= maxEvicted {
+		for a, until := range ev {
+			if !s.now.Before(until) {
+				delete(ev, a)
+			}
+		}
+		if len(ev) >= maxEvicted {
+			return
+		}
+	}
+	ev[ip] = s.now.Add(evictedPenalty)
+}
+
+// recentlyEvicted reports whether a peer of ip was evicted as idle within evictedPenalty.
+func (s *Swarm) recentlyEvicted(ip netip.Addr) bool {
+	until, ok := s.peers.evicted[ip.Unmap()]
+	return ok && s.now.Before(until)
 }

@@ -67,6 +67,7 @@ type peerTable struct {
 	fromPEX  int // addresses added to known from PEX (capped by maxPEXKnown)
 	banned   map[peerKey]bool
 	addrBans map[netip.Addr]addrBan
+	evicted  map[netip.Addr]time.Time // addresses whose idle peer was evicted, until when refused
 	nextID   int
 	dialing  int
 	wantDial bool
@@ -79,6 +80,7 @@ func newPeerTable() peerTable {
 		known:    map[netip.AddrPort]*addrInfo{},
 		banned:   map[peerKey]bool{},
 		addrBans: map[netip.Addr]addrBan{},
+		evicted:  map[netip.Addr]time.Time{},
 	}
 }
 
@@ -189,6 +191,8 @@ func (s *Swarm) refusal(e connectedEvent, ai *addrInfo) string {
 		return "banned"
 	case s.addrBanned(e.addr.Addr()):
 		return "address banned"
+	case s.recentlyEvicted(e.addr.Addr()):
+		return "evicted as idle a moment ago"
 	case s.peers.byPeerID[peerKeyOf(e.addr, e.hs.PeerID)] != nil:
 		return "already connected"
 	case len(s.peers.byID) >= s.cfg.MaxPeers && !s.evictIdle():
