@@ -81,7 +81,7 @@ func TestSeedUnderSlotAttack(t *testing.T) {
 		a.run(actx, &wg, seedHost.String(), st)
 		var peak atomic.Int64
 		wg.Go(func() { sampleRSS(actx, pid, &peak) })
-		time.Sleep(3 * time.Second) // the attack is in full swing
+		time.Sleep(5 * time.Second) // the attack is in full swing, its first connections past the eviction grace
 		results[i] = leech(a.name)
 		stop()
 		wg.Wait()

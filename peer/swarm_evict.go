@@ -13,6 +13,10 @@ const (
 	evictedPenalty = time.Minute
 	// maxEvicted bounds the addresses remembered for evictedPenalty.
 	maxEvicted = 10000
+	// evictGrace is how long a new peer is safe from eviction: time to receive our bitfield
+	// and say whether it is interested. Without it, peers arriving together evict each other
+	// before anyone could show interest.
+	evictGrace = 500 * time.Millisecond
 )
 
 // errEvicted is the drop reason of an idle peer whose slot a new peer took.
@@ -20,13 +24,13 @@ var errEvicted = errors.New("evicted: neither interested nor interesting, and a 
 
 // evictIdle makes room for a new peer by dropping the connected peer that has been idle the
 // longest: one that is not interested in us and that we are not interested in (it neither
-// wants our pieces nor has any we want). Peers that only handshake and send keep-alives are
+// wants our pieces nor has any we want), connected for at least evictGrace. Peers that only handshake and send keep-alives are
 // such peers, so they cannot hold every slot against honest newcomers (issue 19). It
 // reports whether a peer went.
 func (s *Swarm) evictIdle() bool {
 	var victim *peer
 	for _, p := range s.peers.byID {
-		if p.closed || p.peerInterested || p.amInterested {
+		if p.closed || p.peerInterested || p.amInterested || s.now.Sub(p.connectedAt) < evictGrace {
 			continue
 		}
 		if victim == nil || p.connectedAt.Before(victim.connectedAt) ||
