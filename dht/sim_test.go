@@ -147,10 +147,20 @@ func TestSimulation1000(t *testing.T) {
 			var times []time.Duration
 			for i := range lookups {
 				if replace > 0 && i%10 == 0 {
+					// Stop first, then bootstrap the newcomers from survivors that were
+					// there before: a newcomer whose only contact is stopped the same instant
+					// knows nobody, and a lookup from it fails as it would anywhere. The
+					// pause lets the newcomers bootstrap (a few timeouts under loss) before
+					// one of them may be picked to look up; the stopped nodes stay in the
+					// others' tables, which is the churn the lookups must get through.
 					for range replace / 10 {
 						c.stop(c.random())
-						c.start(c.random().addr)
 					}
+					old := slices.Clone(c.nodes)
+					for range replace / 10 {
+						c.start(old[c.rng.IntN(len(old))].addr)
+					}
+					time.Sleep(30 * time.Second)
 				}
 				ih := ihs[i%hashes]
 				from := c.random()
