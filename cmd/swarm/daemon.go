@@ -29,7 +29,7 @@ type daemonFlags struct {
 	noDHT                                  bool
 	upRate, downRate, encryption           string
 	seedRatio                              float64
-	seedTime                               time.Duration
+	seedTime, saveEvery                    time.Duration
 }
 
 // defaultDataDir is where the daemon keeps its state unless --data says otherwise; ctl looks
@@ -81,6 +81,7 @@ Save folders must lie in the download folder or an --allow-dir root.`,
 	fl.StringVar(&f.downRate, "down-rate", "0", "global download limit (0 = unlimited)")
 	fl.Float64Var(&f.seedRatio, "seed-ratio", 0, "stop seeding a torrent at this upload ratio (0 = no limit)")
 	fl.DurationVar(&f.seedTime, "seed-time", 0, "stop seeding a torrent after this long complete (0 = no limit)")
+	fl.DurationVar(&f.saveEvery, "save-every", 30*time.Second, "save the running totals this often (a crash loses at most this much of them)")
 	return cmd
 }
 
@@ -92,6 +93,9 @@ func runDaemon(ctx context.Context, a *app, cmd *cobra.Command, f *daemonFlags) 
 	if err != nil {
 		return err
 	}
+	if f.saveEvery <= 0 {
+		return fmt.Errorf("--save-every %v: must be positive, such as 30s", f.saveEvery)
+	}
 	enc, err := mse.ParsePolicy(f.encryption)
 	if err != nil {
 		return fmt.Errorf("--encryption: %w", err)
@@ -101,6 +105,7 @@ func runDaemon(ctx context.Context, a *app, cmd *cobra.Command, f *daemonFlags) 
 	dcfg := daemon.Config{
 		Dir: f.data, DownloadDir: f.downloadDir, AllowDirs: f.allowDirs, Bind: f.bind, Port: f.port,
 		Watch: f.watch, Encryption: enc, Registerer: reg, Logger: a.logger, MaxPeers: f.maxPeers,
+		SaveEvery: f.saveEvery,
 		NewAnnouncer: func(tiers [][]string) (peer.Announcer, error) {
 			return newTrackerAnnouncer(tiers, f.bind, a.logger)
 		},
