@@ -45,6 +45,7 @@ var fullStatus = statusFields{
 	DownRate: 2.5 * (1 << 20), UpRate: 120 << 10, RatesKnown: true,
 	Connected: 12, Known: 40, Seeds: 5, Ratio: 0.03,
 	Tracker: "error (3 failures, retry in 40s)",
+	Clients: []clientCount{{"libtorrent/2.0.8", 7}, {"Transmission 3.00", 3}, {"aria2/1.36.0", 2}},
 }
 
 // TestStatusLineFits: the line never exceeds the width it is given, and shows its fields in
@@ -54,13 +55,16 @@ func TestStatusLineFits(t *testing.T) {
 	all := fullStatus.items()
 	var order []string // the fields' texts, "[" for the bar
 	for _, it := range all {
-		if it.bar {
+		switch {
+		case it.bar:
 			order = append(order, "[")
-		} else {
+		case len(it.shorter) > 0: // its shortest form starts every form
+			order = append(order, it.shorter[len(it.shorter)-1])
+		default:
 			order = append(order, it.text)
 		}
 	}
-	for _, width := range []int{1, 10, 20, 40, 60, 79, 80, 120, 200} {
+	for _, width := range []int{1, 10, 20, 40, 60, 79, 80, 120, 200, 240} {
 		t.Run(strconv.Itoa(width), func(t *testing.T) {
 			line := statusLine(width, fullStatus)
 			assert.LessOrEqual(t, uniseg.StringWidth(line), width, "%q", line)
@@ -90,13 +94,55 @@ func TestStatusLineFits(t *testing.T) {
 			case 80:
 				assert.Contains(t, line, "↓2.5MiB/s ↑120KiB/s", "rates fit in 80 columns")
 				assert.Contains(t, line, "peers 12/40")
+				assert.NotContains(t, line, "clients", "client names only when there is room")
 			case 200:
 				assert.Equal(t, len(order)-1, shown, "everything fits in 200 columns")
 				assert.Contains(t, line, fullStatus.Name, "and the whole name")
 				assert.Contains(t, line, "eta 29m", "one ETA, from the engine's rate")
+				assert.True(t, strings.HasSuffix(line, " tracker error (3 failures, retry in 40s) clients libtorrent/2.0.8 ×7"),
+					"as many clients as fit, most common first: %q", line)
+			case 240:
+				assert.True(t, strings.HasSuffix(line, " clients libtorrent/2.0.8 ×7, Transmission 3.00 ×3, aria2/1.36.0 ×2"), line)
 			}
 		})
 	}
+}
+
+// TestTopClients: the status line's clients are the most common names among the connected
+// peers (v, else the peer ID's guess), cleaned of what a terminal would act on.
+func TestTopClients(t *testing.T) {
+	peers := func(names ...string) []peer.PeerStats {
+		var out []peer.PeerStats
+		for _, n := range names {
+			out = append(out, peer.PeerStats{Client: n})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		peers []peer.PeerStats
+		want  []clientCount
+	}{
+		{"no peers", nil, []clientCount{}},
+		{"unknown clients are not counted", peers("", ""), []clientCount{}},
+		{"most common first, ties by name", peers("b", "a", "c", "c", "lt 0D80", "b"),
+			[]clientCount{{"b", 2}, {"c", 2}, {"a", 1}}},
+		{"escape sequences and control characters go", peers("evil\x1b[2J\x1b]0;x\x07\r\n1.0", "evil [2J ]0;x 1.0"),
+			[]clientCount{{"evil [2J ]0;x 1.0", 2}}},
+		{"long names are shortened", peers(strings.Repeat("x", 300)),
+			[]clientCount{{strings.Repeat("x", 12) + "…" + strings.Repeat("x", 11), 1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := topClients(tc.peers, 3)
+			assert.Equal(t, tc.want, got)
+			for _, c := range got {
+				assert.LessOrEqual(t, uniseg.StringWidth(c.Name), maxClientCols)
+			}
+		})
+	}
+	f := newStatusFields("x", 10, peer.Stats{Left: 5, Peers: peers("aria2/1.36.0", "libtorrent/2.0.8", "aria2/1.36.0")}, true, time.Now())
+	assert.Equal(t, []clientCount{{"aria2/1.36.0", 2}, {"libtorrent/2.0.8", 1}}, f.Clients)
+	assert.Contains(t, plainStatus(f), "clients aria2/1.36.0 ×2, libtorrent/2.0.8 ×1", "logs and pipes show them too")
 }
 
 func TestStatusLineShortensNameInTheMiddle(t *testing.T) {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/rivo/uniseg"
 
@@ -28,6 +31,55 @@ type statusFields struct {
 	Ratio            float64 // uploaded over the torrent's size
 	Seeding          bool
 	Tracker          string // trackerState: "" (none yet), "ok, 3 seeders", "error (...)"
+	// Clients are the most common client names among the connected peers, most common
+	// first (see topClients).
+	Clients []clientCount
+}
+
+// clientCount is how many connected peers run one client.
+type clientCount struct {
+	Name string
+	N    int
+}
+
+const (
+	maxClientsShown = 3  // client names on the status line
+	maxClientCols   = 24 // columns of one client name there; v is the peer's to choose
+)
+
+// topClients counts the peers by client name (from the extension handshake's v, else the
+// peer ID) and keeps the n most common, ties by name. Names are cleaned of anything that is
+// not printable, since a peer chooses them and they go to a terminal, and shortened.
+func topClients(peers []peer.PeerStats, n int) []clientCount {
+	counts := map[string]int{}
+	for _, p := range peers {
+		if name := printableName(p.Client, maxClientCols); name != "" {
+			counts[name]++
+		}
+	}
+	out := make([]clientCount, 0, len(counts))
+	for name, c := range counts {
+		out = append(out, clientCount{name, c})
+	}
+	slices.SortFunc(out, func(a, b clientCount) int {
+		if a.N != b.N {
+			return cmp.Compare(b.N, a.N)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out[:min(n, len(out))]
+}
+
+// printableName keeps the printable runes of s (no control or escape sequences), spaces
+// collapsed, shortened to width columns.
+func printableName(s string, width int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, s)
+	return shorten(strings.Join(strings.Fields(s), " "), width)
 }
 
 // newStatusFields takes the values from the engine's stats.
@@ -43,6 +95,7 @@ func newStatusFields(name string, total int64, st peer.Stats, ratesKnown bool, n
 			f.Seeds++
 		}
 	}
+	f.Clients = topClients(st.Peers, maxClientsShown)
 	if total > 0 {
 		f.Ratio = float64(st.Uploaded) / float64(total)
 	}
@@ -75,6 +128,9 @@ func compactBytes(n int64) string { return strings.ReplaceAll(humanBytes(n), " "
 type statusItem struct {
 	text string
 	bar  bool
+	// shorter are shorter forms of text, longest first, for when text does not fit; the
+	// fields after one shown shortened are dropped.
+	shorter []string
 }
 
 const (
@@ -116,12 +172,24 @@ func (f statusFields) items() []statusItem {
 	if f.Tracker != "" {
 		add("tracker " + f.Tracker)
 	}
+	if len(f.Clients) > 0 { // last: the least needed, shown only when there is room
+		names := make([]string, len(f.Clients))
+		for i, c := range f.Clients {
+			names[i] = fmt.Sprintf("%s ×%d", c.Name, c.N)
+		}
+		it := statusItem{text: "clients " + strings.Join(names, ", ")}
+		for k := len(names) - 1; k > 0; k-- {
+			it.shorter = append(it.shorter, "clients "+strings.Join(names[:k], ", "))
+		}
+		out = append(out, it)
+	}
 	return out
 }
 
 // statusLine renders f in at most width terminal columns: the name (shortened in the
 // middle when space is short), bytes done and total, percent, a bar that takes the width
-// left over, rates, peers, seeds, ratio, ETA and the tracker's state. Fields that do not fit
+// left over, rates, peers, seeds, ratio, ETA, the tracker's state and the most common
+// clients. Fields that do not fit
 // are dropped, lowest priority first.
 func statusLine(width int, f statusFields) string {
 	if width <= 0 {
@@ -137,6 +205,11 @@ func statusLine(width int, f statusFields) string {
 			w = uniseg.StringWidth(items[n].text)
 		}
 		if used+1+w > width {
+			if alt, ok := fitting(items[n].shorter, width-used-1); ok {
+				items[n].text = alt
+				used += 1 + uniseg.StringWidth(alt)
+				n++
+			}
 			break
 		}
 		used += 1 + w
@@ -156,6 +229,16 @@ func statusLine(width int, f statusFields) string {
 		parts[i] = items[i].text
 	}
 	return strings.Join(parts, " ")
+}
+
+// fitting returns the first of texts that fits in width columns.
+func fitting(texts []string, width int) (string, bool) {
+	for _, t := range texts {
+		if uniseg.StringWidth(t) <= width {
+			return t, true
+		}
+	}
+	return "", false
 }
 
 // plainStatus is the line written to logs and pipes: every field, no bar.
