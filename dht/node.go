@@ -296,10 +296,28 @@ func (n *Node) pinger(ctx context.Context) {
 }
 
 // maintain bootstraps, then every minute refreshes stale buckets, pings questionable nodes,
-// expires stored peers and bootstraps again if the table emptied.
+// expires stored peers and bootstraps again if the table is short of K nodes. A short table
+// is retried sooner, from 5 s doubling to the minute: a bootstrap contact that lost our
+// query twice, or that left, would otherwise leave a young node knowing nobody (or only the
+// one node that happened to query it) for a minute, or for good, since a table that is not
+// empty was never bootstrapped again.
 func (n *Node) maintain(ctx context.Context) {
 	_ = n.Bootstrap(ctx)
-	t := time.NewTicker(time.Minute)
+	const retryFirst = 5 * time.Second
+	retry := retryFirst
+	wait := func() time.Duration {
+		n.mu.Lock()
+		short := n.table.Len() < K
+		n.mu.Unlock()
+		if !short {
+			retry = retryFirst
+			return time.Minute
+		}
+		d := retry
+		retry = min(2*retry, time.Minute)
+		return d
+	}
+	t := time.NewTimer(wait())
 	defer t.Stop()
 	for {
 		select {
@@ -312,7 +330,7 @@ func (n *Node) maintain(ctx context.Context) {
 		n.store.expire(now)
 		stale := n.table.Stale(now, n.rng)
 		questionable := n.table.Questionable(now, 8)
-		empty := n.table.Len() == 0
+		short := n.table.Len() < K
 		n.mu.Unlock()
 		for _, q := range questionable {
 			select {
@@ -320,13 +338,14 @@ func (n *Node) maintain(ctx context.Context) {
 			default:
 			}
 		}
-		if empty {
+		if short {
 			_ = n.Bootstrap(ctx)
-			continue
+		} else {
+			for _, id := range stale {
+				_, _ = n.FindNode(ctx, id)
+			}
 		}
-		for _, id := range stale {
-			_, _ = n.FindNode(ctx, id)
-		}
+		t.Reset(wait())
 	}
 }
 

@@ -166,7 +166,7 @@ func TestSimulation1000(t *testing.T) {
 				from := c.random()
 				start := time.Now()
 				res, err := from.GetPeers(ctx, ih)
-				require.NoError(t, err)
+				require.NoError(t, err, "%s: lookup %d from %s (seq node, table %d nodes, queries %d)", ph.name, i, from.addr, len(from.Nodes()), res.Queries)
 				times = append(times, time.Since(start))
 				queries = append(queries, res.Queries)
 				assert.Contains(t, res.Peers, want[ih], "%s: lookup %d for %s from %s", ph.name, i, ih, from.addr)
