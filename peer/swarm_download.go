@@ -226,7 +226,11 @@ func (s *Swarm) fill(p *peer) {
 	if n < max(1, want/8) {
 		return
 	}
-	for _, b := range s.dl.pk.Pick(picker.PeerID(p.id), n) {
+	id := picker.PeerID(p.id)
+	if s.dl.pk.IsSeed(id) {
+		s.dl.pk.SpareSeeds(s.tradingPeer(p))
+	}
+	for _, b := range s.dl.pk.Pick(id, n) {
 		if !s.mayRequest(p, b) {
 			s.dl.pk.Release(picker.PeerID(p.id), b)
 			continue
@@ -234,6 +238,18 @@ func (s *Swarm) fill(p *peer) {
 		p.requests[b] = s.now
 		s.sendTo(p, outMsg{kind: outControl, id: wire.Request, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
 	}
+}
+
+// tradingPeer reports whether some peer other than seed, itself not a seed, unchokes us and
+// has pieces we want: then new pieces that such peers have are not asked of the seed
+// (Picker.SpareSeeds), so the seed's upload goes where only it can help.
+func (s *Swarm) tradingPeer(seed *peer) bool {
+	for _, q := range s.peers.byID {
+		if q != seed && !q.closed && !q.peerChoking && q.amInterested && !s.dl.pk.IsSeed(picker.PeerID(q.id)) {
+			return true
+		}
+	}
+	return false
 }
 
 // pipeline is how many requests to keep in flight to p: pipelineSeconds of its recent rate.

@@ -197,6 +197,9 @@ func (s *Swarm) updateInterest(p *peer) {
 		return
 	}
 	s.sendControl(p, wire.NotInterested)
+	if !p.peerChoking {
+		s.dl.refill = true // a seed may now be asked for what this peer had (SpareSeeds)
+	}
 }
 
 // setChoking chokes or unchokes p, sending the message only on a change.

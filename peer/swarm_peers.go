@@ -222,7 +222,7 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 	delete(s.peers.byID, p.id)
 	delete(s.peers.byPeerID, p.key())
 	s.dl.pk.PeerGone(picker.PeerID(p.id))
-	if len(p.requests) > 0 {
+	if len(p.requests) > 0 || (!p.peerChoking && p.amInterested) { // SpareSeeds may change too
 		s.dl.refill = true
 	}
 	if ai := s.peers.known[p.addr]; p.outgoing && ai != nil && ai.state == addrConnected {

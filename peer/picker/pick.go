@@ -75,8 +75,24 @@ func (p *Picker) take(pt *partial, id PeerID, ps *peerState, out []Block, max in
 	return out
 }
 
+// SpareSeeds sets whether seeds are asked only for pieces that no other peer has. The engine
+// turns it on while some other peer that has pieces we need unchokes us: what others have we
+// take from them, and the seed's upload goes to the pieces nobody else can give, so the
+// leechers of a swarm trade among themselves instead of each taking every piece from the
+// seed. Pieces in progress, endgame and the pieces only seeds have are asked of seeds as before.
+func (p *Picker) SpareSeeds(on bool) { p.spareSeeds = on }
+
+// IsSeed reports whether peer id has every piece.
+func (p *Picker) IsSeed(id PeerID) bool {
+	ps := p.peers[id]
+	return ps != nil && ps.seed
+}
+
 // pickNew starts new pieces that id has until out holds max.
 func (p *Picker) pickNew(id PeerID, ps *peerState, out []Block, max int) []Block {
+	if ps.seed && p.spareSeeds {
+		return p.pickSeedOnly(id, ps, out, max)
+	}
 	from, walk := -1, p.sparse(ps)
 	for len(out) < max && ps.cand > 0 {
 		var x int32
@@ -96,6 +112,27 @@ func (p *Picker) pickNew(id PeerID, ps *peerState, out []Block, max int) []Block
 		}
 		if x < 0 {
 			break
+		}
+		out = p.take(p.start(x), id, ps, out, max)
+	}
+	return out
+}
+
+// pickSeedOnly starts new pieces from the first availability bucket only: those no peer
+// but the seeds has. The bucket is in random order, so its first piece is a uniform choice
+// among them, as rarest first with random ties would make.
+func (p *Picker) pickSeedOnly(id PeerID, ps *peerState, out []Block, max int) []Block {
+	for len(out) < max {
+		n := len(p.idx.order)
+		if p.idx.buckets() >= 2 {
+			n = p.idx.start[1]
+		}
+		if n == 0 {
+			break
+		}
+		x := p.idx.order[0]
+		if p.numHave < p.random {
+			x = p.idx.order[p.rng.IntN(n)]
 		}
 		out = p.take(p.start(x), id, ps, out, max)
 	}

@@ -125,6 +125,8 @@ type Picker struct {
 	unreqAll  int
 	unreqZero int
 	inflight  int // blocks outstanding to at least one peer
+
+	spareSeeds bool // new pieces from seeds only if no other peer has them (SpareSeeds)
 }
 
 // New returns a picker; have is the set of pieces already verified (may be empty). It panics

@@ -452,3 +452,31 @@ func TestBitfieldOfWrongLength(t *testing.T) {
 	assert.Equal(t, 1, p.seeds, "bits beyond the torrent are ignored")
 	checkInvariants(t, p)
 }
+
+// TestSpareSeeds: while sparing, a seed is asked only for new pieces no other peer has; the
+// rest stay for the peers that have them, and a piece in progress is still finished from it.
+func TestSpareSeeds(t *testing.T) {
+	pieces := func(bs []Block) map[int]bool {
+		m := map[int]bool{}
+		for _, b := range bs {
+			m[b.Piece] = true
+		}
+		return m
+	}
+	p := newTest(t, 8, 32*kib, 8*32*kib, func(c *Config) { c.RandomFirst = -1 })
+	p.PeerBitfield(1, full(8))
+	p.PeerBitfield(2, bf(8, 0, 1, 2, 3, 4, 5))
+	p.SpareSeeds(true)
+	assert.True(t, p.IsSeed(1))
+	assert.False(t, p.IsSeed(2))
+	assert.Equal(t, map[int]bool{6: true, 7: true}, pieces(p.Pick(1, 16)), "only the pieces peer 2 lacks")
+	checkInvariants(t, p)
+
+	got := p.Pick(2, 1) // peer 2 starts a piece: its second block may come from the seed
+	require.Len(t, got, 1)
+	assert.Equal(t, map[int]bool{got[0].Piece: true}, pieces(p.Pick(1, 16)), "the piece in progress, nothing new")
+
+	p.SpareSeeds(false)
+	assert.Len(t, pieces(p.Pick(1, 16)), 6, "not sparing: the piece in progress and the five others peer 2 has")
+	checkInvariants(t, p)
+}
