@@ -16,6 +16,15 @@ and --download-rate cap the session (bytes/s). Every few seconds the peer list i
 "peer IP:PORT client C source S flags F", S being libtorrent's source bits (tracker 1, dht 2,
 pex 4, lsd 8, resume 16, incoming 32) and F its flags (the BEP 6 fast bit is not exposed).
 
+--choke-signals (seed): SIGUSR1 chokes every peer, SIGUSR2 unchokes them again, each logged
+("choking every peer", "unchoking"). libtorrent has no call to choke a peer, so SIGUSR1 sets
+unchoke_slots_limit to 0 (its next unchoke round, within a second, chokes every peer that is
+not optimistically unchoked, and with 0 slots it unchokes none optimistically) and SIGUSR2 puts
+8 back. For that, loopback peers go in the global peer class (the local class ignores unchoke
+slots), and no allowed_fast set is sent (allowed_fast_set_size 0), so that a choked peer may ask
+for nothing; the send buffer is kept small, so that requests wait in libtorrent's queue, where a
+choke rejects them (BEP 6), rather than in the socket.
+
 --encryption require (seed, check, leech) forces MSE with RC4 both ways (out_enc_policy and
 in_enc_policy forced, allowed_enc_level rc4); the default is libtorrent's (try MSE, accept
 both); header forces MSE with the plaintext method only (an obfuscated handshake, then plain
@@ -29,6 +38,7 @@ installed for the system interpreter only.
 
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -39,7 +49,7 @@ def log(*parts):
     print(time.strftime("%H:%M:%S"), *parts, flush=True)
 
 
-def session(listen, encryption="default", plugins=False, up=0, down=0):
+def session(listen, encryption="default", plugins=False, up=0, down=0, choke_signals=False):
     ip = listen.rsplit(":", 1)[0]
     settings = {
         "listen_interfaces": listen,
@@ -62,6 +72,12 @@ def session(listen, encryption="default", plugins=False, up=0, down=0):
         "upload_rate_limit": up,
         "download_rate_limit": down,
     }
+    if choke_signals:
+        settings.update({
+            "allowed_fast_set_size": 0,
+            "send_buffer_watermark": 64 * 1024,
+            "send_buffer_low_watermark": 16 * 1024,
+        })
     if encryption == "off":
         settings.update({
             "out_enc_policy": int(lt.enc_policy.disabled),
@@ -84,8 +100,9 @@ def session(listen, encryption="default", plugins=False, up=0, down=0):
         })
     # flags=0: no default plugins, so no ut_pex (and no ut_metadata, smart_ban).
     ses = lt.session(settings) if plugins else lt.session(settings, 0)
-    if up or down:
-        # Rate limits skip local peers by default: put every address in the global class.
+    if up or down or choke_signals:
+        # Rate limits and unchoke slots skip local peers by default: put every address in the
+        # global class.
         f = lt.ip_filter()
         f.add_rule("0.0.0.0", "255.255.255.255", 1 << lt.session.global_peer_class_id)
         ses.set_peer_class_filter(f)
@@ -113,7 +130,13 @@ def connect(h, peers):
 
 
 def run(args, seeding):
-    ses = session(args.listen, args.encryption, args.plugins, args.upload_rate, args.download_rate)
+    ses = session(args.listen, args.encryption, args.plugins, args.upload_rate, args.download_rate,
+                  args.choke_signals)
+    choke = []  # slot limits asked for by signals, applied by the loop
+
+    if args.choke_signals:
+        signal.signal(signal.SIGUSR1, lambda *_: choke.append(0))
+        signal.signal(signal.SIGUSR2, lambda *_: choke.append(8))
     if args.mode == "magnet":
         params = lt.parse_magnet_uri(args.magnet)
         params.save_path = args.dir
@@ -141,6 +164,10 @@ def run(args, seeding):
     checked = False
     deadline = time.time() + args.timeout
     while time.time() < deadline:
+        while choke:
+            slots = choke.pop(0)
+            log("choking every peer" if slots == 0 else "unchoking")
+            ses.apply_settings({"unchoke_slots_limit": slots})
         checked = drain(ses) or checked
         s = h.status()
         now = time.time()
@@ -206,6 +233,7 @@ def main():
     p.add_argument("--magnet")
     p.add_argument("--metadata-only", action="store_true")
     p.add_argument("--plugins", action="store_true")
+    p.add_argument("--choke-signals", action="store_true")
     p.add_argument("--peer", action="append")
     p.add_argument("--upload-rate", type=int, default=0)
     p.add_argument("--download-rate", type=int, default=0)

@@ -276,7 +276,8 @@ func TestFastChokeLeavesNoRequestHanging(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		nw := peertest.NewNetwork()
 		// No request timeout to hide a hanging request behind.
-		leecher := hNode(t, nw, tor, peertest.Options{Configure: configure(func(c *peer.Config) {
+		logs := newRecorder()
+		leecher := hNode(t, nw, tor, peertest.Options{Logger: logs.logger(), Configure: configure(func(c *peer.Config) {
 			c.Timeouts.Request = time.Hour
 			c.Timeouts.Idle = time.Hour
 		})})
@@ -320,6 +321,12 @@ func TestFastChokeLeavesNoRequestHanging(t *testing.T) {
 		require.Len(t, st.Peers, 1)
 		assert.Zero(t, st.Peers[0].Requests, "requests outstanding to a peer that choked us")
 		p.send(wire.Message{ID: wire.Unchoke})
+		synctest.Wait()
+		// The log tells the same: every request outstanding at the choke withdrawn, the two
+		// rejects counted, nothing asked while choked (no allowed_fast pieces).
+		assert.NotEmpty(t, logs.find(`"choked by peer"`, "fast=true", "requests=0"), logs.dump())
+		assert.NotEmpty(t, logs.find(`"unchoked by peer"`, fmt.Sprintf("withdrawn=%d rejected=2 late=0", len(pending)),
+			"sent_while_choked=0 requests=0"), logs.dump())
 		asked := map[[2]uint32]bool{}
 		for !func() bool {
 			select {

@@ -69,6 +69,9 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		if _, ok := p.cancelled[b]; ok {
 			delete(p.cancelled, b)
 			s.dl.wasted += n
+			if p.peerChoking {
+				p.choked.late++
+			}
 			return nil
 		}
 		return violation("block %d+%d of piece %d was not requested", b.Begin, b.Length, b.Piece)

@@ -66,6 +66,9 @@ func (s *Swarm) onFast(p *peer, m wire.Message, first bool) error {
 // onReject puts a rejected request back in the picker, for another peer (or this one, once
 // it unchokes us or has room). A reject for a request we withdrew is expected.
 func (s *Swarm) onReject(p *peer, b picker.Block) {
+	if p.peerChoking {
+		p.choked.rejected++
+	}
 	if _, ok := p.requests[b]; ok {
 		s.dl.pk.Release(picker.PeerID(p.id), b)
 		delete(p.requests, b)
@@ -95,6 +98,7 @@ func (s *Swarm) fillAllowed(p *peer) {
 			s.dl.pk.Release(picker.PeerID(p.id), b)
 			continue
 		}
+		p.choked.sent++
 		p.requests[b] = s.now
 		s.sendTo(p, outMsg{kind: outControl, id: wire.Request, index: uint32(b.Piece), begin: b.Begin, length: b.Length})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/swarm-bt/swarm/peer/bitfield"
 	"github.com/swarm-bt/swarm/peer/picker"
@@ -31,8 +32,7 @@ func (s *Swarm) onMessage(e messageEvent) {
 	case wire.Choke:
 		s.onChoke(p)
 	case wire.Unchoke:
-		p.peerChoking = false
-		s.fill(p)
+		s.onUnchoke(p)
 	case wire.Interested:
 		s.onInterested(p, true)
 	case wire.NotInterested:
@@ -68,8 +68,35 @@ func (s *Swarm) onChoke(p *peer) {
 	// With the Fast extension a choke keeps the requests (BEP 6): the peer rejects or serves
 	// each. We withdraw them all the same, so none is left hanging if it does neither; a
 	// late block or reject for them is tolerated (cancelled).
+	if !p.peerChoking || p.choked.since.IsZero() {
+		p.choked = chokeTally{since: s.now}
+	}
+	p.choked.withdrawn += len(p.requests)
 	p.peerChoking = true
 	s.withdrawAll(p)
+	s.log.Debug("choked by peer", "peer", p.addr, "client", p.clientOf(), "fast", p.fast,
+		"withdrawn", p.choked.withdrawn, "requests", len(p.requests))
+}
+
+// chokeTally follows what became of our requests while a peer choked us, for the log line
+// of its unchoke: users (and the interop tests) see that a choke left no request hanging.
+type chokeTally struct {
+	since     time.Time // the choke; zero while the peer has not sent one
+	withdrawn int       // requests outstanding at the choke, withdrawn by us
+	rejected  int       // rejects received while choked (BEP 6: for the withdrawn ones, mostly)
+	late      int       // withdrawn blocks that arrived anyway (already on their way)
+	sent      int       // requests sent while choked (allowed_fast pieces only)
+}
+
+// onUnchoke logs what the choke did to our requests, then fills the pipeline again.
+func (s *Swarm) onUnchoke(p *peer) {
+	if c := p.choked; p.peerChoking && !c.since.IsZero() { // not the first unchoke
+		s.log.Debug("unchoked by peer", "peer", p.addr, "client", p.clientOf(), "fast", p.fast,
+			"choked_for", s.now.Sub(c.since), "withdrawn", c.withdrawn, "rejected", c.rejected, "late", c.late,
+			"sent_while_choked", c.sent, "requests", len(p.requests))
+	}
+	p.peerChoking = false
+	s.fill(p)
 }
 
 func (s *Swarm) withdrawAll(p *peer) {

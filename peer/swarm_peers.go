@@ -25,6 +25,7 @@ type peer struct {
 
 	requests  map[picker.Block]time.Time // ours to the peer, with when they were sent
 	cancelled map[picker.Block]struct{}  // ours withdrawn: a late block for them is tolerated
+	choked    chokeTally                 // since the peer's last choke (swarm_msgs.go)
 
 	down, up                 meter
 	downloaded, uploaded     int64 // piece payload; uploaded mirrors conn.uploaded at the last sample
