@@ -154,6 +154,7 @@ type Swarm struct {
 	chk     chokeState
 	traffic traffic
 	seeding bool
+	sug     suggester // while seeding: which leecher each piece was given to (swarm_suggest.go)
 	fatal   error
 	now     time.Time
 }

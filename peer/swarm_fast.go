@@ -55,10 +55,11 @@ func (s *Swarm) onFast(p *peer, m wire.Message, first bool) error {
 			p.ext.allowedIn[m.Index] = true
 			s.fill(p)
 		}
-	case wire.Suggest: // parsed; the picker's rarest-first choice stands
+	case wire.Suggest: // new pieces are started from suggestions first (picker.Suggest)
 		if int(m.Index) >= n {
 			return violation("suggest piece %d of %d", m.Index, n)
 		}
+		s.dl.pk.Suggest(picker.PeerID(p.id), int(m.Index))
 	}
 	return nil
 }

@@ -209,6 +209,9 @@ func (s *Swarm) onRequest(p *peer, m wire.Message) error {
 		return nil
 	}
 	s.sendTo(p, outMsg{kind: outServe, index: m.Index, begin: m.Begin, length: m.Length})
+	if s.seeding {
+		s.suggestServed(p, m.Index)
+	}
 	return nil
 }
 
@@ -236,8 +239,10 @@ func (s *Swarm) setChoking(p *peer, choke bool) {
 	}
 	p.amChoking = choke
 	if choke {
+		s.expireSuggestions(p, true)
 		s.sendControl(p, wire.Choke)
 		return
 	}
+	s.suggestTo(p) // before the unchoke, so that its first requests can follow them
 	s.sendControl(p, wire.Unchoke)
 }

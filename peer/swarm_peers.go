@@ -26,6 +26,7 @@ type peer struct {
 	requests  map[picker.Block]time.Time // ours to the peer, with when they were sent
 	cancelled map[picker.Block]struct{}  // ours withdrawn: a late block for them is tolerated
 	choked    chokeTally                 // since the peer's last choke (swarm_msgs.go)
+	sug       []sugEntry                 // our suggestions to it while we seed (swarm_suggest.go)
 
 	down, up                 meter
 	downloaded, uploaded     int64 // piece payload; uploaded mirrors conn.uploaded at the last sample
@@ -223,6 +224,8 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 	delete(s.peers.byID, p.id)
 	delete(s.peers.byPeerID, p.key())
 	s.dl.pk.PeerGone(picker.PeerID(p.id))
+	s.expireSuggestions(p, true)
+	s.unownPieces(p)
 	if len(p.requests) > 0 || (!p.peerChoking && p.amInterested) { // SpareSeeds may change too
 		s.dl.refill = true
 	}

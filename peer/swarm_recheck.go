@@ -96,6 +96,7 @@ func (s *Swarm) retake(lost, gained []int) {
 	}
 	if len(lost) > 0 && s.seeding {
 		s.seeding = false
+		s.resetSuggestions()
 		completed := make(chan struct{})
 		s.completed.Store(&completed)
 		s.log.Warn("recheck: no longer complete", "lost", len(lost))

@@ -182,6 +182,8 @@ func (s *Swarm) onTick(ctx context.Context) {
 		p.up.tick()
 		p.down.tick()
 		s.expireRequests(p)
+		s.expireSuggestions(p, false)
+		s.suggestTo(p)
 	}
 	s.traffic.up.tick()
 	s.traffic.down.tick()

@@ -18,6 +18,8 @@ type peerState struct {
 	interesting int             // pieces it has that we lack
 	pending     map[int32]int32 // outstanding requests per piece
 	requested   int             // outstanding requests in all
+	suggested   []int32         // suggest_piece from it (BEP 6), oldest first, at most maxSuggested
+	suggests    bool            // it has sent a suggestion: a seed that hands out pieces
 }
 
 func (ps *peerState) unpend(i int32) {

@@ -88,9 +88,56 @@ func (p *Picker) IsSeed(id PeerID) bool {
 	return ps != nil && ps.seed
 }
 
-// pickNew starts new pieces that id has until out holds max.
+// maxSuggested caps the suggestions kept per peer: a peer cannot grow our memory by
+// suggesting, and a seeder that hands out pieces keeps far fewer than this ahead of us.
+const maxSuggested = 64
+
+// Suggest records that peer id suggests piece i (BEP 6 suggest_piece). New pieces are started
+// from its suggestions first, in the order given, while they are still new, it has them and,
+// when seeds are spared, no other peer has them: a seeder that suggests to each leecher
+// pieces it has given nobody else keeps the leechers from fetching the same piece from it at
+// once, and they trade the pieces among themselves (see peer/swarm_suggest.go). Suggestions
+// beyond maxSuggested, out of range or repeated are ignored.
+func (p *Picker) Suggest(id PeerID, i int) {
+	ps := p.peers[id]
+	if ps == nil || i < 0 || i >= p.cfg.NumPieces || len(ps.suggested) >= maxSuggested ||
+		slices.Contains(ps.suggested, int32(i)) {
+		return
+	}
+	ps.suggested = append(ps.suggested, int32(i))
+	ps.suggests = true
+}
+
+// pickSuggested starts the pieces id suggested, oldest first, dropping each suggestion it
+// uses or that no longer applies.
+func (p *Picker) pickSuggested(id PeerID, ps *peerState, out []Block, max int) []Block {
+	spare := ps.seed && p.spareSeeds
+	k := 0
+	for ; k < len(ps.suggested) && len(out) < max; k++ {
+		x := ps.suggested[k]
+		if !p.idx.has(x) || !ps.has.Has(int(x)) || (spare && p.avail[x] > 0) {
+			continue
+		}
+		out = p.take(p.start(x), id, ps, out, max)
+	}
+	ps.suggested = ps.suggested[:copy(ps.suggested, ps.suggested[k:])]
+	return out
+}
+
+// pickNew starts new pieces that id has until out holds max: its suggestions first.
 func (p *Picker) pickNew(id PeerID, ps *peerState, out []Block, max int) []Block {
+	if len(ps.suggested) > 0 {
+		if out = p.pickSuggested(id, ps, out, max); len(out) >= max {
+			return out
+		}
+	}
 	if ps.seed && p.spareSeeds {
+		if ps.suggests {
+			// A seed that hands out pieces gave the others to other leechers: we take them
+			// from those, and from it only what it suggests (or, once nobody else has what
+			// we need, anything: SpareSeeds is off then).
+			return out
+		}
 		return p.pickSeedOnly(id, ps, out, max)
 	}
 	from, walk := -1, p.sparse(ps)

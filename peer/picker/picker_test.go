@@ -480,3 +480,52 @@ func TestSpareSeeds(t *testing.T) {
 	assert.Len(t, pieces(p.Pick(1, 16)), 6, "not sparing: the piece in progress and the five others peer 2 has")
 	checkInvariants(t, p)
 }
+
+// TestSuggest: new pieces are started from a peer's suggestions first, in their order,
+// skipping those it lacks, we have or that are under way; a seed that suggests is asked,
+// while seeds are spared, only for what it suggests; suggestions are bounded.
+func TestSuggest(t *testing.T) {
+	p := newTest(t, 8, 32*kib, 8*32*kib, func(c *Config) { c.RandomFirst = -1 })
+	p.PeerBitfield(1, full(8))
+	p.PeerBitfield(2, bf(8, 0, 1, 2, 3))
+	p.Suggest(2, 6) // peer 2 lacks it
+	p.Suggest(2, 3)
+	p.Suggest(2, 3) // repeated
+	p.Suggest(2, 1)
+	p.Suggest(2, 99) // out of range
+	got := p.Pick(2, 4)
+	require.Len(t, got, 4)
+	assert.Equal(t, []int{3, 3, 1, 1}, []int{got[0].Piece, got[1].Piece, got[2].Piece, got[3].Piece},
+		"the suggestions peer 2 can serve, in order, whole")
+	checkInvariants(t, p)
+
+	// A suggesting seed, spared while peer 2 trades: only its suggestions that nobody else
+	// has, none of the rest.
+	p.Suggest(1, 0) // peer 2 has it: it comes from peer 2
+	p.Suggest(1, 7)
+	p.SpareSeeds(true)
+	got = p.Pick(1, 16)
+	require.Len(t, got, 2)
+	assert.Equal(t, 7, got[0].Piece)
+	assert.Equal(t, 7, got[1].Piece)
+	assert.Empty(t, p.Pick(1, 16), "nothing beyond the suggestions of a seed that hands out pieces")
+	p.SpareSeeds(false)
+	assert.NotEmpty(t, p.Pick(1, 16), "not sparing: anything")
+	checkInvariants(t, p)
+
+	q := newTest(t, 1000, 32*kib, 1000*32*kib)
+	q.PeerBitfield(1, full(1000))
+	for i := range 1000 {
+		q.Suggest(1, i)
+	}
+	got = q.Pick(1, 1000)
+	first := map[int]bool{}
+	for _, b := range got[:maxSuggested*2] {
+		first[b.Piece] = true
+	}
+	for i := range maxSuggested {
+		assert.True(t, first[i], "suggestion %d of the first %d is started first", i, maxSuggested)
+	}
+	assert.Len(t, first, maxSuggested, "suggestions beyond the cap are ignored")
+	checkInvariants(t, q)
+}
