@@ -27,6 +27,7 @@ type peer struct {
 	cancelled map[picker.Block]struct{}  // ours withdrawn: a late block for them is tolerated
 	choked    chokeTally                 // since the peer's last choke (swarm_msgs.go)
 	sug       []sugEntry                 // our suggestions to it while we seed (swarm_suggest.go)
+	owns      bool                       // some piece was given to it first (swarm_suggest.go)
 
 	down, up                 meter
 	downloaded, uploaded     int64 // piece payload; uploaded mirrors conn.uploaded at the last sample

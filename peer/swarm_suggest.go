@@ -68,6 +68,7 @@ func (s *Swarm) suggestTo(p *peer) {
 			return
 		}
 		g.owner[x] = int32(p.id) + 1
+		p.owns = true
 		p.sug = append(p.sug, sugEntry{piece: uint32(x), at: s.now})
 		s.sendTo(p, outMsg{kind: outControl, id: wire.Suggest, index: uint32(x)})
 	}
@@ -112,6 +113,7 @@ func (s *Swarm) suggestServed(p *peer, i uint32) {
 	}
 	if s.sug.owner[i] == 0 {
 		s.sug.owner[i] = int32(p.id) + 1
+		p.owns = true
 	}
 	if k := slices.IndexFunc(p.sug, func(e sugEntry) bool { return e.piece == i }); k >= 0 {
 		p.sug = slices.Delete(p.sug, k, k+1)
@@ -151,6 +153,9 @@ func (s *Swarm) resetSuggestions() {
 // unownPieces gives back the pieces p was given and never completed, once p is gone: the
 // leechers that waited to get them from p can no longer.
 func (s *Swarm) unownPieces(p *peer) {
+	if !p.owns {
+		return // a walk over every piece is for peers that were given some, not every peer
+	}
 	for x, o := range s.sug.owner {
 		if o == int32(p.id)+1 && !p.has.Has(x) {
 			s.sug.owner[x] = 0
