@@ -74,8 +74,8 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
 	fl.DurationVar(&f.recheckEvery, "recheck-every", 0, "re-check the content on disk this often, like SIGHUP does (0 = off)")
 	f.registerDHT(cmd)
-	fl.StringVar(&f.encryption, "encryption", "prefer", "peer encryption (MSE/PE, RC4): prefer (try encrypted, fall back to plain; "+
-		"accept both), require (encrypted only), off (plain only)")
+	fl.StringVar(&f.encryption, "encryption", "prefer", "peer encryption (MSE/PE, RC4): prefer (encrypted handshake first, fall back to plain; "+
+		"accept both; RC4 on the data only with peers that require it), require (RC4 only), off (plain only)")
 }
 
 // session is one torrent being downloaded or seeded by the CLI, in the process's one

@@ -228,3 +228,22 @@ func TestKeyAgreement(t *testing.T) {
 	newCipher("keyA", sa[:], testHash).XORKeyStream(got, got)
 	assert.Equal(t, stream[1024:], got)
 }
+
+// TestPick: the responder's crypto_select. Plaintext after the obfuscated handshake whenever
+// both ends allow it (libtorrent's choice with prefer_rc4 off: RC4 on every byte is for peers
+// that insist), RC4 when it is the only common method, nothing when none is common.
+func TestPick(t *testing.T) {
+	for _, tc := range []struct{ provided, allowed, want Method }{
+		{RC4 | Plaintext, RC4 | Plaintext, Plaintext}, // prefer to prefer
+		{RC4, RC4 | Plaintext, RC4},                   // a peer that requires RC4, to prefer
+		{RC4 | Plaintext, RC4, RC4},                   // prefer, to require
+		{Plaintext, RC4, 0},
+		{RC4, Plaintext, 0},
+		{0, RC4 | Plaintext, 0},
+		{RC4 | Plaintext | 0xf0, RC4 | Plaintext, Plaintext}, // unknown bits ignored
+	} {
+		if got := pick(tc.provided, tc.allowed); got != tc.want {
+			t.Errorf("pick(%v, %v) = %v, want %v", tc.provided, tc.allowed, got, tc.want)
+		}
+	}
+}

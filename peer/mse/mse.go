@@ -157,14 +157,19 @@ func newCipher(name string, s []byte, skey [20]byte) *rc4.Cipher {
 	return c
 }
 
-// pick chooses the method a responder selects: RC4 when both ends allow it, else plaintext.
+// pick chooses the method a responder selects: plaintext after the obfuscated handshake
+// when both ends allow it, else RC4. A peer that wants RC4 offers only RC4 (swarm under
+// Require, libtorrent forced, aria2 --bt-require-crypto); one that offers both has the
+// handshake obfuscated, which is what defeats shaping by handshake, and RC4 on every byte
+// would cost it and us about 1.9 CPU-seconds per GiB (docs/benchmarks.md, and 37% of a
+// leecher's CPU in a swarm of swarm peers). libtorrent chooses the same (prefer_rc4 off).
 func pick(provided, allowed Method) Method {
 	common := provided & allowed
 	switch {
-	case common&RC4 != 0:
-		return RC4
 	case common&Plaintext != 0:
 		return Plaintext
+	case common&RC4 != 0:
+		return RC4
 	}
 	return 0
 }

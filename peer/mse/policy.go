@@ -54,8 +54,8 @@ func (p Policy) Provide() Method {
 }
 
 // Responder returns the ResponderConfig fields for incoming connections: Prefer accepts
-// everything (choosing RC4 when offered), Require accepts only MSE with RC4, and Off accepts
-// only plain handshakes.
+// everything (choosing plaintext after the MSE handshake when offered, RC4 when it is all the
+// initiator offers), Require accepts only MSE with RC4, and Off accepts only plain handshakes.
 func (p Policy) Responder() (allow Method, allowPlain bool) {
 	switch p {
 	case Prefer:
