@@ -107,3 +107,33 @@ func TestGetMagnetErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGetMagnetPeersAreSources: the peers of a magnet link (x.pe) are peer sources: a link
+// with no tracker swarm can use downloads from them without the "no peer sources" warning
+// (it said so, then downloaded).
+func TestGetMagnetPeersAreSources(t *testing.T) {
+	seedDir, getDir := t.TempDir(), t.TempDir()
+	tpath, data := writeTorrent(t, seedDir, "linked.bin", 100<<10, "ftp://nowhere.example/")
+	mi, err := metainfo.Load(tpath)
+	require.NoError(t, err)
+	port := freePort(t)
+	link := metainfo.Magnet{InfoHash: mi.InfoHash, Peers: []string{"127.0.0.1:" + strconv.Itoa(port)}}.String()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	seedCtx, stopSeed := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var seedOut bytes.Buffer
+	wg.Go(func() {
+		_ = run(seedCtx, []string{"seed", tpath, "-d", seedDir, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "-q"}, &seedOut, &seedOut)
+	})
+	var out, errOut bytes.Buffer
+	err = run(ctx, []string{"get", link, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
+		"--metadata-cache", t.TempDir()}, &out, &errOut)
+	stopSeed()
+	wg.Wait()
+	require.NoError(t, err, errOut.String())
+	assert.NotContains(t, errOut.String(), "no peer sources")
+	got, err := os.ReadFile(filepath.Join(getDir, "linked.bin"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(data, got), "downloaded bytes differ")
+}

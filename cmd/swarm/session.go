@@ -96,6 +96,7 @@ type session struct {
 	final       peer.Stats // the swarm's last stats, once stopped
 	err         error      // what its swarm stopped with, if not cleanly
 	peers       peerLedger // what --stats reports per peer
+	linkPeers   int        // peers its magnet link gave (x.pe, and those that sent the metadata)
 }
 
 // runSessions loads the torrents, checks what is on disk, and runs them all behind one port
@@ -160,6 +161,7 @@ func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (
 		if t.have, err = t.check(ctx); err != nil {
 			return err
 		}
+		t.linkPeers = len(magnetPeers[t.mi.InfoHash])
 	}
 	r := &runner{a: a, f: f, ps: ps, ts: ts}
 	if err := r.add(); err != nil {

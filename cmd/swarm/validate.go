@@ -143,7 +143,7 @@ func (s *session) usableTrackers() [][]string {
 		fmt.Fprintf(s.a.stderr, "%s: skipping %v\n", s.mi.Info.Name, checkTrackerURL(u))
 	}
 	dht := s.flags.dht.svc != nil && !s.mi.Info.Private
-	if len(usable) == 0 && len(s.flags.peers) == 0 && !dht {
+	if len(usable) == 0 && len(s.flags.peers) == 0 && s.linkPeers == 0 && !dht {
 		fmt.Fprintf(s.a.stderr, "%s: no peer sources: no tracker swarm can use and no --peer; "+
 			"only peers that connect to us will be found\n", s.mi.Info.Name)
 	}
