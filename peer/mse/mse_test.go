@@ -116,7 +116,8 @@ func TestHandshakeMethods(t *testing.T) {
 		allow   mse.Method
 		want    mse.Method
 	}{
-		{"both offered, both allowed: rc4", mse.RC4 | mse.Plaintext, mse.RC4 | mse.Plaintext, mse.RC4},
+		{"both offered, both allowed: plaintext", mse.RC4 | mse.Plaintext, mse.RC4 | mse.Plaintext, mse.Plaintext},
+		{"both offered, rc4 allowed", mse.RC4 | mse.Plaintext, mse.RC4, mse.RC4},
 		{"rc4 only", mse.RC4, mse.RC4, mse.RC4},
 		{"rc4 offered, both allowed", mse.RC4, mse.RC4 | mse.Plaintext, mse.RC4},
 		{"plaintext only", mse.Plaintext, mse.Plaintext, mse.Plaintext},
