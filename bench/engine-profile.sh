@@ -8,9 +8,10 @@
 #   net       the rest of the kernel's TCP path (tcp_*, skb, ip_*, softirq receive)
 #   disk      the rest of the file path (ext4, page cache, folios)
 #   syscall   system call entry and exit, fd lookups
-#   sched     scheduling and wake-ups, in the kernel and in the Go runtime (pvm_irq_enable, the
-#             paravirtualised interrupt enable that this VM's kernel charges after a switch
-#             or a wake-up, counts here)
+#   sched     scheduling and wake-ups, in the kernel and in the Go runtime
+#   vmirq     pvm_irq_enable: this VM's paravirtualised interrupt enable, where the time of
+#             interrupts held back is charged to whatever kernel path re-enables them (page
+#             allocation for the page cache, socket locks, wake-ups); not ours to cut directly
 #   gc        Go garbage collection and allocation
 #   engine    our code (github.com/swarm-bt/swarm/...)
 #   memmove   copies in user space (runtime.memmove: bufio, block buffers)
@@ -63,7 +64,8 @@ cats = [
     ("net", r"tcp_|skb|__ip_|ip_|net_rx|napi|sock_|inet_|loopback|__netif|netif_|__dev_|dev_hard|sk_"),
     ("disk", r"ext4|folio|filemap|page_cache|generic_perform_write|iomap|jbd2|block_|mpage|xas_|pagecache|writeback|__es_"),
     ("syscall", r"syscall|entry_SYSCALL|do_syscall|fdget|__x64_sys|exit_to_user|vfs_|ksys_|__fget"),
-    ("sched", r"schedule|finish_task_switch|futex|try_to_wake|wake_up|pvm_irq_enable|usleep|nanosleep|runtime\.(findRunnable|runqput|runqget|stealWork|park_m|ready|goready|gopark|notewakeup|notesleep|lock2|unlock2|sellock|selunlock|selectgo|chansend|chanrecv|netpoll|schedule|mcall|wakep|startm|stopm|acquireSudog|releaseSudog|semrelease|semacquire|exitsyscall|entersyscall|reentersyscall|casgstatus|sysmon|nanotime|procyield|osyield)"),
+    ("vmirq", r"pvm_irq_enable"),
+    ("sched", r"schedule|finish_task_switch|futex|try_to_wake|wake_up|usleep|nanosleep|runtime\.(findRunnable|runqput|runqget|stealWork|park_m|ready|goready|gopark|notewakeup|notesleep|lock2|unlock2|sellock|selunlock|selectgo|chansend|chanrecv|netpoll|schedule|mcall|wakep|startm|stopm|acquireSudog|releaseSudog|semrelease|semacquire|exitsyscall|entersyscall|reentersyscall|casgstatus|sysmon|nanotime|procyield|osyield)"),
     ("gc", r"runtime\.(gcBgMarkWorker|scanobject|greyobject|markBits|gcDrain|mallocgc|memclrNoHeapPointers|nextFreeFast|sweep|heapBits|findObject|wbBuf|bgsweep|spanOf|mspan|mcache|mcentral|refill|allocSpan|gcmark|gcWriteBarrier|bulkBarrier|typedmemmove|wbMove|newobject|makeslice|growslice|\(\*spanSet\))"),
     ("engine", r"github\.com/swarm-bt/swarm"),
     ("memmove", r"runtime\.memmove"),
