@@ -4,6 +4,7 @@
 # `perf record`. Prints, for the leecher and the seeder, CPU-seconds per GiB in all (user+sys
 # from /proc) and the share of each stage, from the samples' symbols:
 #   sha1      SHA-1 of pieces (crypto/sha1)
+#   rc4       RC4 of MSE-encrypted connections (crypto/rc4)
 #   copy      kernel copies between user memory and the page cache or socket buffers
 #   net       the rest of the kernel's TCP path (tcp_*, skb, ip_*, softirq receive)
 #   disk      the rest of the file path (ext4, page cache, folios)
@@ -60,6 +61,7 @@ stages() { # FILE: the share of each stage in the samples of FILE
 import os, re, sys
 cats = [
     ("sha1", r"crypto/sha1|sha1block|blockSHANI|blockAMD64"),
+    ("rc4", r"crypto/rc4"),
     ("copy", r"copy_.*iter|copy_user|copyin|copyout|rep_movs|memcpy_orig|_copy_to_user|_copy_from_user"),
     ("net", r"tcp_|skb|__ip_|ip_|net_rx|napi|sock_|inet_|loopback|__netif|netif_|__dev_|dev_hard|sk_"),
     ("disk", r"ext4|folio|filemap|page_cache|generic_perform_write|iomap|jbd2|block_|mpage|xas_|pagecache|writeback|__es_"),
