@@ -225,7 +225,7 @@ func (s *Swarm) dropPeer(p *peer, reason error) {
 	delete(s.peers.byID, p.id)
 	delete(s.peers.byPeerID, p.key())
 	s.dl.pk.PeerGone(picker.PeerID(p.id))
-	s.expireSuggestions(p, true)
+	// Its pieces, outstanding suggestions among them, go back to be given to others.
 	s.unownPieces(p)
 	if len(p.requests) > 0 || (!p.peerChoking && p.amInterested) { // SpareSeeds may change too
 		s.dl.refill = true

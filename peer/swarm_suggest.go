@@ -81,28 +81,31 @@ func (s *Swarm) nextSuggestion(p *peer) (int32, bool) {
 	for len(g.freed) > 0 {
 		x := g.freed[len(g.freed)-1]
 		g.freed = g.freed[:len(g.freed)-1]
-		if g.owner[x] != 0 {
-			continue
+		if s.suggestable(p, x) {
+			return x, true
 		}
-		if p.has.Has(int(x)) {
-			g.owner[x] = int32(p.id) + 1
-			continue
-		}
-		return x, true
 	}
-	for ; g.next < len(g.order); g.next++ {
+	for g.next < len(g.order) {
 		x := g.order[g.next]
-		if g.owner[x] != 0 {
-			continue
-		}
-		if p.has.Has(int(x)) {
-			g.owner[x] = int32(p.id) + 1
-			continue
-		}
 		g.next++
-		return x, true
+		if s.suggestable(p, x) {
+			return x, true
+		}
 	}
 	return 0, false
+}
+
+// suggestable reports whether piece x is given to nobody and p lacks it; a piece p has is
+// marked p's.
+func (s *Swarm) suggestable(p *peer, x int32) bool {
+	if s.sug.owner[x] != 0 {
+		return false
+	}
+	if p.has.Has(int(x)) {
+		s.sug.owner[x] = int32(p.id) + 1
+		return false
+	}
+	return true
 }
 
 // suggestServed notes that p asked for a block of piece i: a suggestion taken up, or a piece
@@ -111,12 +114,14 @@ func (s *Swarm) suggestServed(p *peer, i uint32) {
 	if s.sug.owner == nil || !p.fast {
 		return
 	}
-	if s.sug.owner[i] == 0 {
+	switch s.sug.owner[i] {
+	case 0:
 		s.sug.owner[i] = int32(p.id) + 1
 		p.owns = true
-	}
-	if k := slices.IndexFunc(p.sug, func(e sugEntry) bool { return e.piece == i }); k >= 0 {
-		p.sug = slices.Delete(p.sug, k, k+1)
+	case int32(p.id) + 1: // p's suggestions are all pieces p owns: only then look among them
+		if k := slices.IndexFunc(p.sug, func(e sugEntry) bool { return e.piece == i }); k >= 0 {
+			p.sug = slices.Delete(p.sug, k, k+1)
+		}
 	}
 	s.suggestTo(p)
 }

@@ -41,19 +41,13 @@ func TestGetMagnet(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	seedCtx, stopSeed := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var seedOut bytes.Buffer
-	wg.Go(func() {
-		_ = run(seedCtx, []string{"seed", tpath, "-d", seedDir, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "-q"}, &seedOut, &seedOut)
-	})
+	stopSeed := seedInBackground(ctx, tpath, seedDir, port)
 	saved := filepath.Join(t.TempDir(), "saved.torrent")
 	statsPath := filepath.Join(t.TempDir(), "stats.json")
 	var out, errOut bytes.Buffer
 	err = run(ctx, []string{"get", link, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "--metadata-cache", cache,
 		"--save-torrent", saved, "--stats", statsPath, "--down-rate", "512KiB/s"}, &out, &errOut)
 	stopSeed()
-	wg.Wait()
 	require.NoError(t, err, errOut.String())
 	assert.Contains(t, errOut.String(), "fetching metadata", "the progress view says so")
 
@@ -120,20 +114,26 @@ func TestGetMagnetPeersAreSources(t *testing.T) {
 	link := metainfo.Magnet{InfoHash: mi.InfoHash, Peers: []string{"127.0.0.1:" + strconv.Itoa(port)}}.String()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	seedCtx, stopSeed := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var seedOut bytes.Buffer
-	wg.Go(func() {
-		_ = run(seedCtx, []string{"seed", tpath, "-d", seedDir, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "-q"}, &seedOut, &seedOut)
-	})
+	stopSeed := seedInBackground(ctx, tpath, seedDir, port)
 	var out, errOut bytes.Buffer
 	err = run(ctx, []string{"get", link, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
 		"--metadata-cache", t.TempDir()}, &out, &errOut)
 	stopSeed()
-	wg.Wait()
 	require.NoError(t, err, errOut.String())
 	assert.NotContains(t, errOut.String(), "no peer sources")
 	got, err := os.ReadFile(filepath.Join(getDir, "linked.bin"))
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(data, got), "downloaded bytes differ")
+}
+
+// seedInBackground runs `swarm seed` of tpath from dir on 127.0.0.1:port until the returned
+// stop is called; stop waits for it to end.
+func seedInBackground(ctx context.Context, tpath, dir string, port int) (stop func()) {
+	seedCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var out bytes.Buffer
+	wg.Go(func() {
+		_ = run(seedCtx, []string{"seed", tpath, "-d", dir, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "-q"}, &out, &out)
+	})
+	return func() { cancel(); wg.Wait() }
 }
