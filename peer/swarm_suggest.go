@@ -12,8 +12,8 @@ import (
 // ahead of what the leecher asks. Leechers that follow suggestions (ours do, first among new
 // pieces: picker.Suggest; whether other clients do is theirs to decide) then fetch distinct
 // pieces from the seed and trade them among themselves, instead of several of them fetching
-// the same piece from the seed at once, which rarest first alone cannot prevent: a piece in flight from the seed to
-// one leecher looks as rare as ever to the others. Nothing is refused: a request for any
+// the same piece from the seed at once, which rarest first alone cannot prevent: a piece in
+// flight from the seed to one leecher looks as rare as ever to the others. Nothing is refused: a request for any
 // piece is served as before, so a leecher that ignores suggestions loses nothing.
 
 // suggestTTL is how long a suggestion holds its piece for the leecher it went to. One not
