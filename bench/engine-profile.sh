@@ -17,7 +17,8 @@
 #   engine    our code (github.com/swarm-bt/swarm/...)
 #   memmove   copies in user space (runtime.memmove: bufio, block buffers)
 #   other     everything else (memmove in user space, bufio, runtime misc.)
-# Usage: bench/engine-profile.sh [SIZE_MIB=1024]
+# Usage: [VERBOSE=1] [KEEP=DIR] bench/engine-profile.sh [SIZE_MIB=1024]
+# (VERBOSE lists the largest symbols in other; KEEP copies both perf files and the binary to DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-1024}
@@ -48,7 +49,7 @@ perf record -q -F 2999 -g -p $seed_pid -o "$work/seed.perf" 2>/dev/null &
 perf_pid=$!
 sleep 0.5
 t0=$(date +%s.%N)
-/usr/bin/time -f "%U %S" -o "$work/get.time" perf record -q -F 2999 -g -o "$work/get.perf" -- \
+/usr/bin/time -f "%U %S %R %M" -o "$work/get.time" perf record -q -F 2999 -g -o "$work/get.perf" -- \
   "$sw" get --no-dht "$work/p.torrent" -d "$work/get" --bind 127.0.5.2 --port $((port + 1)) --peer 127.0.5.1:$port -q \
   >"$work/get.log" 2>&1
 t1=$(date +%s.%N)
@@ -92,10 +93,11 @@ if os.environ.get("VERBOSE"):
     print("  largest in other:", ", ".join(f"{s} {p:.1f}%" for p, s in sorted(others, reverse=True)[:12]), file=sys.stderr)
 '
 }
-read -r lu ls <"$work/get.time"
+read -r lu ls lfaults lrss <"$work/get.time"
 lcpu=$(echo "$lu + $ls" | bc -l)
 per_gib() { echo "$1 * 1024 / $size_mib" | bc -l; }
 printf "payload %d MiB, one seeder to one leecher on loopback, %d cores, load %s\n" "$size_mib" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf "wall %.2f s (perf running)\n" "$(echo "$t1 - $t0" | bc -l)"
-printf "leecher %.2f CPU-s per GiB (user %.2f, sys %.2f): %s\n" "$(per_gib "$lcpu")" "$(per_gib "$lu")" "$(per_gib "$ls")" "$(stages "$work/get.perf")"
+printf "leecher %.2f CPU-s per GiB (user %.2f, sys %.2f; %d minor faults, max RSS %d MiB, perf included): %s\n" "$(per_gib "$lcpu")" "$(per_gib "$lu")" "$(per_gib "$ls")" "$lfaults" $((lrss / 1024)) "$(stages "$work/get.perf")"
 printf "seeder  %.2f CPU-s per GiB: %s\n" "$(per_gib "$seed_cpu")" "$(stages "$work/seed.perf")"
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$work/get.perf" "$work/seed.perf" "$sw" "$KEEP/"; fi

@@ -3,9 +3,10 @@ package peer
 import "github.com/swarm-bt/swarm/peer/wire"
 
 // keptPiece is a piece whose blocks are kept in memory until it is verified: blocks[k] is
-// block k, nil until it arrives. Config.HashMemory bounds the bytes of such pieces. Hashing a
-// kept piece needs no read back from disk (the read was a quarter of the hashing cost);
-// pieces that do not fit go the disk way: written, then read back and hashed.
+// block k, nil until it arrives. Config.HashMemory bounds the bytes of such pieces. A kept
+// piece is hashed from memory (the read back was a quarter of the hashing cost) and written
+// by the same job once it matches; pieces that do not fit go the disk way: each block
+// written as it arrives, then the piece read back and hashed.
 type keptPiece struct {
 	blocks [][]byte
 }
@@ -36,7 +37,8 @@ func (s *Swarm) keep(piece int, begin uint32, data []byte) bool {
 func (s *Swarm) isKept(piece int) bool { return s.dl.kept[piece] != nil }
 
 // keptBlocks returns piece's blocks in order, or nil when the piece goes the disk way or a
-// block is missing (which would be a bug: then the disk copy is hashed instead).
+// block is missing (which would be a bug: then the disk copy, lacking the kept blocks, fails
+// its hash and the piece is fetched again).
 func (s *Swarm) keptBlocks(piece int) [][]byte {
 	kp := s.dl.kept[piece]
 	if kp == nil {

@@ -66,6 +66,16 @@ func (s *Swarm) verifyJob(i int) diskJob {
 
 // verify runs a hash job on a disk worker.
 func (s *Swarm) verify(j diskJob, v *storage.Verifier) diskDoneEvent {
+	e := s.hash(j, v)
+	if e.ok && e.err == nil && j.blocks != nil {
+		e.err = s.writeKept(j.piece, j.blocks)
+	}
+	return e
+}
+
+// hash checks piece j.piece, from its kept blocks or else from storage, with the block sums
+// the smart ban needs.
+func (s *Swarm) hash(j diskJob, v *storage.Verifier) diskDoneEvent {
 	e := diskDoneEvent{job: j}
 	if !j.suspect {
 		if j.blocks != nil {
@@ -85,6 +95,18 @@ func (s *Swarm) verify(j diskJob, v *storage.Verifier) diskDoneEvent {
 	}
 	e.sums = sums
 	return e
+}
+
+// writeKept writes the blocks of a kept piece that matched its hash.
+func (s *Swarm) writeKept(i int, blocks [][]byte) error {
+	off := int64(i) * s.cfg.Info.PieceLength
+	for _, b := range blocks {
+		if _, err := s.cfg.Storage.WriteAt(b, off); err != nil {
+			return fmt.Errorf("write piece %d at %d: %w", i, off, err)
+		}
+		off += int64(len(b))
+	}
+	return nil
 }
 
 // blockSums returns the SHA-1 of each block of piece i and whether the whole piece matches

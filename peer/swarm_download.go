@@ -91,14 +91,28 @@ func (s *Swarm) onPiece(p *peer, m wire.Message) error {
 		return nil
 	}
 	s.addSender(b.Piece, b.Begin, p.sender())
-	s.dl.writing[b.Piece]++
-	s.keep(b.Piece, b.Begin, m.Block)
-	s.disk.push(diskJob{kind: jobWrite, piece: b.Piece, begin: b.Begin, data: m.Block})
 	if done {
 		s.dl.complete[b.Piece] = true
 	}
+	if !s.keep(b.Piece, b.Begin, m.Block) {
+		s.dl.writing[b.Piece]++
+		s.disk.push(diskJob{kind: jobWrite, piece: b.Piece, begin: b.Begin, data: m.Block})
+	}
+	s.verifyWhenWritten(b.Piece)
 	s.fill(p)
 	return nil
+}
+
+// verifyWhenWritten queues the hash job of a piece whose blocks have all arrived once its
+// disk-way writes are done. A kept piece has none: its job hashes the blocks in memory and
+// writes them only if they match, one job per piece instead of one per block, and a corrupt
+// piece never reaches the disk.
+func (s *Swarm) verifyWhenWritten(i int) {
+	if s.dl.writing[i] == 0 && s.dl.complete[i] {
+		delete(s.dl.writing, i)
+		delete(s.dl.complete, i)
+		s.disk.push(s.verifyJob(i))
+	}
 }
 
 // cancelDuplicates withdraws, in endgame, the same block from the other peers.
@@ -129,9 +143,7 @@ func (s *Swarm) onDiskDone(e diskDoneEvent) {
 	}
 	throttled := s.disk.pending > maxPendingWrites
 	s.disk.pending -= int64(len(e.job.data))
-	if !s.isKept(e.job.piece) {
-		s.disk.blocks.put(e.job.data) // written: the buffer is free
-	}
+	s.disk.blocks.put(e.job.data) // written (only disk-way blocks have write jobs): free
 	if throttled && s.disk.pending <= maxPendingWrites {
 		s.dl.refill = true
 	}
@@ -139,11 +151,8 @@ func (s *Swarm) onDiskDone(e diskDoneEvent) {
 	s.dl.writing[i]--
 	if s.dl.writing[i] == 0 {
 		delete(s.dl.writing, i)
-		if s.dl.complete[i] {
-			delete(s.dl.complete, i)
-			s.disk.push(s.verifyJob(i))
-		}
 	}
+	s.verifyWhenWritten(i)
 }
 
 func (s *Swarm) onVerified(i int, ok bool, sums [][20]byte) {
