@@ -91,6 +91,11 @@ func TestHostileCorruptBlocksBannedThenHonestCompletes(t *testing.T) {
 		assert.NotEmpty(t, hs.logs.find("peer banned", "sent corrupt data"), hs.logs.dump())
 		assert.Positive(t, hs.leecher.Swarm.Stats().FailedPieces)
 		assert.Zero(t, hs.leecher.Swarm.Stats().Have, "no garbage piece may pass")
+		// The failed pieces were kept in memory and dropped: none of the garbage was written.
+		got := make([]byte, len(tor.Payload))
+		_, rerr := hs.leecher.Storage.ReadAt(got, 0)
+		require.NoError(t, rerr)
+		assert.Equal(t, make([]byte, len(got)), got, "garbage reached the storage")
 
 		// The banned peer comes back with the same peer ID: refused right after the handshake.
 		again := dialHostile(t, hs.nw, tor, hs.leecher.Addr, 1)
