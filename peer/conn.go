@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/swarm-bt/swarm/peer/mse"
 	"github.com/swarm-bt/swarm/peer/wire"
 )
@@ -85,24 +87,49 @@ func (s *Swarm) startConn(ctx context.Context, c *conn, bitfield []byte) {
 	s.wg.Go(func() { c.fail(ctx, cctx, s, s.readMessages(cctx, c)) })
 }
 
+// maxBatch bounds the messages a reader hands to the loop in one event.
+const maxBatch = 64
+
 // readMessages is the connection's reader: it decodes capped messages with an idle deadline,
 // charges the download limiter for piece data (which throttles the peer through TCP
-// backpressure) and hands each message to the loop.
+// backpressure) and hands the messages to the loop, all those already buffered in one event:
+// one hand-off (a wake-up of the loop) per read from the socket rather than per message.
 func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 	r := wire.NewReader(c.nc, wire.Limits{NumPieces: s.cfg.Info.NumPieces(), MaxBlock: wire.BlockSize})
 	r.SetBlockAlloc(s.disk.blocks.get) // set by startDisk before any connection starts
+	var batch []wire.Message
+	flush := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		ok := s.send(ctx, messagesEvent{id: c.id, ms: batch})
+		batch = nil // the loop owns it now
+		return ok
+	}
+	// The idle deadline is moved at most every Idle/16: setting it costs a lock and a timer
+	// update, too much per message.
+	var deadline time.Time
 	for {
-		if err := c.nc.SetReadDeadline(time.Now().Add(s.cfg.Timeouts.Idle)); err != nil {
-			return err
+		if now := time.Now(); deadline.Sub(now) < s.cfg.Timeouts.Idle-s.cfg.Timeouts.Idle/16 {
+			deadline = now.Add(s.cfg.Timeouts.Idle)
+			if err := c.nc.SetReadDeadline(deadline); err != nil {
+				return err
+			}
 		}
 		m, err := r.ReadMessage()
 		if err != nil {
+			if !flush() {
+				return ctx.Err()
+			}
 			return err
 		}
 		if m.KeepAlive {
 			continue
 		}
-		if m.ID == wire.Piece {
+		if m.ID == wire.Piece && s.downLimited() {
+			if !flush() { // nothing waits behind the limiter
+				return ctx.Err()
+			}
 			if err := waitN(ctx, s.down, len(m.Block)); err != nil {
 				return err
 			}
@@ -110,8 +137,17 @@ func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 				return err
 			}
 		}
-		if !s.send(ctx, messageEvent{id: c.id, m: m}) {
+		batch = append(batch, m)
+		if len(batch) < maxBatch && r.Ready() {
+			continue
+		}
+		if !flush() {
 			return ctx.Err()
 		}
 	}
+}
+
+// downLimited reports whether received piece data waits for a download limiter.
+func (s *Swarm) downLimited() bool {
+	return s.down.Limit() != rate.Inf || !s.downLane.f.unlimited()
 }

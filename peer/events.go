@@ -42,13 +42,26 @@ type dialFailedEvent struct {
 
 func (e dialFailedEvent) handle(_ context.Context, s *Swarm) { s.onDialFailed(e) }
 
-// messageEvent: a connection's reader decoded a message (never a keep-alive).
+// messageEvent is one message a connection's reader decoded (never a keep-alive); readers
+// send them in a messagesEvent.
 type messageEvent struct {
 	id int
 	m  wire.Message
 }
 
-func (e messageEvent) handle(_ context.Context, s *Swarm) { s.onMessage(e) }
+// messagesEvent: the messages a connection's reader decoded from what it had buffered, in
+// order; each is handled as a messageEvent (the first may drop the connection: the rest are
+// then ignored).
+type messagesEvent struct {
+	id int
+	ms []wire.Message
+}
+
+func (e messagesEvent) handle(_ context.Context, s *Swarm) {
+	for _, m := range e.ms {
+		s.onMessage(messageEvent{id: e.id, m: m})
+	}
+}
 
 // closedEvent: a connection's reader or writer failed; the connection is closed.
 type closedEvent struct {

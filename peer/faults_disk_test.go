@@ -2,6 +2,7 @@ package peer_test
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -107,8 +108,16 @@ func TestFaultFilesChangedUnderSeed(t *testing.T) {
 		}
 		require.NoError(t, f.Close())
 
-		honest := hNode(t, nw, tor, peertest.Options{Seed: true, Configure: configure(uploadLimit(256 << 10))})
+		// The honest seed has an address of its own: the ban strikes the changed seed's IP, and
+		// on a shared one it would refuse the honest seed too if it had not connected yet.
+		honest := hNode(t, nw, tor, peertest.Options{Seed: true, IP: netip.MustParseAddr("127.0.0.2"),
+			Configure: configure(uploadLimit(256 << 10))})
 		logs := newRecorder()
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Log(logs.dump())
+			}
+		})
 		leecher := hNode(t, nw, tor, peertest.Options{Logger: logs.logger()})
 		leecher.Swarm.AddPeers(changed.Addr, honest.Addr)
 		awaitComplete(t, leecher, 2*time.Minute)

@@ -55,6 +55,17 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 // A nil alloc restores the default.
 func (r *Reader) SetBlockAlloc(alloc func(n int) []byte) { r.alloc = alloc }
 
+// Ready reports whether a whole message is already buffered, so that ReadMessage returns
+// without reading from the connection.
+func (r *Reader) Ready() bool {
+	n := r.br.Buffered()
+	if n < 4 {
+		return false
+	}
+	hdr, _ := r.br.Peek(4) // buffered: no read
+	return uint64(n) >= 4+uint64(binary.BigEndian.Uint32(hdr))
+}
+
 // MaxLength is the largest length prefix the Reader accepts.
 func (r *Reader) MaxLength() uint32 { return r.maxLen }
 
