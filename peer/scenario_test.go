@@ -1,6 +1,7 @@
 package peer_test
 
 import (
+	"net/netip"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -112,8 +113,10 @@ func TestCorruptPeerBannedDownloadCompletes(t *testing.T) {
 		require.NoError(t, err)
 		bad := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Have: fullHave(tor),
 			Storage: corruptStorage{Storage: badSt, pieceLen: tor.Info.PieceLength}})
+		// The good seed has its own IP: the ban strikes the bad seed's IP, which would refuse
+		// the good seed too if it shared it and had not connected yet.
 		good := bubbleNode(t, net, tor, peertest.Options{Announcer: tr, Storage: goodSt, Have: fullHave(tor),
-			Configure: limitUpload(512 << 10)})
+			IP: netip.MustParseAddr("127.0.0.2"), Configure: limitUpload(512 << 10)})
 		leecher := bubbleNode(t, net, tor, peertest.Options{Announcer: tr})
 		awaitComplete(t, leecher, 10*time.Minute)
 		require.NoError(t, tor.Compare(leecher.Storage))

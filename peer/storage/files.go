@@ -191,6 +191,80 @@ func (s *files) readPart(idx int, part []byte, fileOff int64) error {
 	return nil
 }
 
+// ReadVecAt fills bufs from off on, one vectored read per file (see VectorReader).
+func (s *files) ReadVecAt(bufs [][]byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read at %d: %w", off, ErrOutOfRange)
+	}
+	want := int64(0)
+	for _, b := range bufs {
+		want += int64(len(b))
+	}
+	n := min(want, max(s.total-off, 0))
+	// Each file's share of the range, as sub-slices of bufs, read together. bufs[cur][pos:]
+	// is where the next byte goes.
+	var iov [][]byte
+	cur, pos := 0, 0
+	left := n
+	for i := s.find(off); left > 0 && i < len(s.spans); i++ {
+		sp := s.spans[i]
+		if sp.length == 0 {
+			continue
+		}
+		part := min(left, sp.offset+sp.length-off)
+		iov = iov[:0]
+		for k := part; k > 0; {
+			b := bufs[cur][pos:]
+			b = b[:min(int64(len(b)), k)]
+			iov = append(iov, b)
+			k -= int64(len(b))
+			if pos += len(b); pos == len(bufs[cur]) {
+				cur, pos = cur+1, 0
+			}
+		}
+		if err := s.readvPart(i, iov, off-sp.offset); err != nil {
+			return 0, err
+		}
+		off, left = off+part, left-part
+	}
+	return int(n), eofIf(n < want)
+}
+
+// readvPart fills iov from one file, like readPart.
+func (s *files) readvPart(idx int, iov [][]byte, fileOff int64) error {
+	if !s.spans[idx].onDisk.Load() {
+		for _, b := range iov {
+			clear(b)
+		}
+		return nil
+	}
+	h, err := s.handles.acquire(idx)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.path(idx), err)
+	}
+	defer s.handles.release(h, false)
+	if err := readv(h.f, iov, fileOff); err != nil {
+		return fmt.Errorf("read %s: %w", s.path(idx), err)
+	}
+	return nil
+}
+
+// readvFallback fills iov with one ReadAt each; bytes past the file's end read as zeros.
+func readvFallback(f io.ReaderAt, iov [][]byte, off int64) error {
+	for _, b := range iov {
+		n, err := f.ReadAt(b, off)
+		if err == io.EOF {
+			clear(b[n:])
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+		off += int64(len(b))
+	}
+	return nil
+}
+
 func (s *files) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 || off > s.total-int64(len(p)) {
 		return 0, fmt.Errorf("write %d bytes at %d of %d: %w", len(p), off, s.total, ErrOutOfRange)

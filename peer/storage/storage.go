@@ -24,6 +24,31 @@ type Storage interface {
 	Close() error
 }
 
+// VectorReader is implemented by a Storage that fills several buffers from one contiguous
+// range at once: ReadVecAt(bufs, off) reads as ReadAt would into the buffers laid end to end
+// (zeros for bytes never written, io.EOF past the payload's end) and returns the bytes
+// filled. The files storage does one preadv per file on Linux, where ReadAt per buffer would
+// be one pread each: a seed serving several contiguous blocks reads them with one call.
+type VectorReader interface {
+	ReadVecAt(bufs [][]byte, off int64) (int, error)
+}
+
+// ReadVec is ReadVecAt when st implements VectorReader and one ReadAt per buffer otherwise.
+func ReadVec(st Storage, bufs [][]byte, off int64) (int, error) {
+	if vr, ok := st.(VectorReader); ok {
+		return vr.ReadVecAt(bufs, off)
+	}
+	done := 0
+	for _, b := range bufs {
+		n, err := st.ReadAt(b, off+int64(done))
+		done += n
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
 // Presence is implemented by a Storage that can tell, without reading, that a range holds no
 // data: Present reports false when some byte of [off, off+n) lies past the end of its file
 // (a file missing or shorter than needed). Check uses it to skip such pieces as bad.

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package storage
+
+// readv fills iov from f at off, one ReadAt per buffer (preadv is used on Linux).
+func readv(f osFile, iov [][]byte, off int64) error { return readvFallback(f, iov, off) }

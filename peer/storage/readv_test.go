@@ -1,0 +1,83 @@
+package storage
+
+import (
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReadVecMatchesReadAt: ReadVec into random buffers over random ranges gives what one
+// ReadAt of their concatenation gives (bytes, count, io.EOF), across file boundaries,
+// 0-byte files, a file never written (zeros) and a file shorter than its length (zeros past
+// its end), for the files storage (preadv on Linux) and the memory one (ReadAt fallback).
+func TestReadVecMatchesReadAt(t *testing.T) {
+	lengths := []int64{100, 0, 37, 250, 13, 0, 600, 300}
+	var paths [][]string
+	var total int64
+	for i, l := range lengths {
+		paths = append(paths, []string{"f" + string(rune('a'+i))})
+		total += l
+	}
+	data := payload(7, total)
+	dir := t.TempDir()
+	info := multiInfo("v", 128, data, paths, lengths)
+	st, err := OpenFiles(info, dir)
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = st.WriteAt(data[:1000], 0) // fh (the 600-byte file's tail) and fi stay unwritten
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(filepath.Join(dir, "v", "fg"), 200)) // fg shorter than 600
+	require.NoError(t, st.(Refresher).Refresh())
+	mem := NewMemory(total)
+	_, err = mem.WriteAt(data, 0)
+	require.NoError(t, err)
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, s := range []Storage{st, mem} {
+		for range 500 {
+			off := rng.Int64N(total + 20)
+			var bufs [][]byte
+			want := 0
+			for range 1 + rng.IntN(5) {
+				b := make([]byte, rng.IntN(300))
+				for i := range b {
+					b[i] = 0xee // must be overwritten
+				}
+				bufs = append(bufs, b)
+				want += len(b)
+			}
+			lens := make([]int, len(bufs))
+			for i, b := range bufs {
+				lens[i] = len(b)
+			}
+			flat := make([]byte, want)
+			wn, werr := s.ReadAt(flat, off)
+			n, err := ReadVec(s, bufs, off)
+			require.Equal(t, wn, n, "bytes read at %d", off)
+			require.Equal(t, werr == io.EOF, err == io.EOF, "EOF at %d: %v vs %v", off, werr, err)
+			if err != io.EOF {
+				require.NoError(t, err)
+			}
+			got := make([]byte, 0, want)
+			for i, b := range bufs {
+				assert.Len(t, b, lens[i], "the caller's buffers keep their lengths")
+				got = append(got, b...)
+			}
+			require.Equal(t, flat[:wn], got[:n], "bytes at %d", off)
+		}
+	}
+}
+
+func TestReadVecNegativeOffset(t *testing.T) {
+	data := payload(1, 100)
+	st, err := OpenFiles(singleInfo("n.bin", 64, data), t.TempDir())
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = ReadVec(st, [][]byte{make([]byte, 10)}, -1)
+	assert.ErrorIs(t, err, ErrOutOfRange)
+}
