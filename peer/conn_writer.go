@@ -15,8 +15,13 @@ import (
 	"github.com/swarm-bt/swarm/peer/wire"
 )
 
-// writeBufferSize is the writer's buffer: several blocks per write system call.
-const writeBufferSize = 64 << 10
+// serveBatch is how many contiguous queued blocks a writer reads with one vectored read and
+// sends with one write (see serveOne).
+const serveBatch = 8
+
+// writeBufferSize is the writer's buffer: a batch of blocks with their headers, and room
+// for protocol messages, per write system call.
+const writeBufferSize = serveBatch*(wire.BlockSize+13) + 1<<10
 
 // maxServeQueue bounds the requests a peer may have queued with us (memory: about 70 bytes
 // each, about 1 MiB a peer), and is the reqq we advertise (BEP 10). BEP 3 sets no limit, and
@@ -49,6 +54,8 @@ type writer struct {
 	curOK   bool   // cur is still wanted (not cancelled, not choked)
 	dropped int    // requests dropped by overflow
 	log     *slog.Logger
+	batch   []outMsg // scratch of serveOne
+	iov     [][]byte // scratch of writePieces
 }
 
 func (s *Swarm) newWriter(c *conn, bitfield []byte) *writer {
@@ -248,7 +255,10 @@ func (w *writer) writeCtrl() error {
 	return nil
 }
 
-// serveOne sends the first queued block, after the upload limiter allows it.
+// serveOne sends the first queued block, after the upload limiter allows it. Without upload
+// limits, the queued requests that follow it on disk go with it (up to serveBatch): a peer
+// asks for a piece's blocks in order, so a seed reads several at once and sends them in one
+// write.
 func (w *writer) serveOne(ctx context.Context) error {
 	w.cur, w.curOK = w.pop(), true
 	if err := w.charge(ctx, int(w.cur.length)); err != nil {
@@ -258,27 +268,50 @@ func (w *writer) serveOne(ctx context.Context) error {
 		return nil
 	}
 	w.curOK = false
-	return w.writePiece(w.cur)
+	w.batch = append(w.batch[:0], w.cur)
+	if w.lim.Limit() == rate.Inf && w.lane.f.unlimited() {
+		end := w.offset(w.cur) + int64(w.cur.length)
+		for len(w.batch) < serveBatch && len(w.serve) > 0 && w.offset(w.serve[0]) == end {
+			m := w.pop()
+			w.batch = append(w.batch, m)
+			end += int64(m.length)
+		}
+	}
+	return w.writePieces(w.batch)
 }
 
-// writePiece reads the block straight into the write buffer behind its header.
-func (w *writer) writePiece(m outMsg) error {
-	n := int(m.length)
-	if w.bw.Available() < 13+n {
+// offset is where m's block starts in the payload.
+func (w *writer) offset(m outMsg) int64 { return int64(m.index)*w.pieceLen + int64(m.begin) }
+
+// writePieces reads blocks that follow each other on disk straight into the write buffer,
+// each behind its header, with one vectored read.
+func (w *writer) writePieces(ms []outMsg) error {
+	need := 0
+	for _, m := range ms {
+		need += 13 + int(m.length)
+	}
+	if w.bw.Available() < need {
 		if err := w.flush(); err != nil {
 			return err
 		}
 	}
-	buf := wire.AppendPieceHeader(w.bw.AvailableBuffer(), m.index, m.begin, n)
-	buf = buf[:13+n]
-	off := int64(m.index)*w.pieceLen + int64(m.begin)
-	if k, err := w.st.ReadAt(buf[13:], off); k < n {
-		return fmt.Errorf("read block %d+%d of piece %d: %w", m.begin, n, m.index, err)
+	buf := w.bw.AvailableBuffer()
+	w.iov = w.iov[:0]
+	for _, m := range ms {
+		n := int(m.length)
+		buf = wire.AppendPieceHeader(buf, m.index, m.begin, n)
+		w.iov = append(w.iov, buf[len(buf):len(buf)+n])
+		buf = buf[:len(buf)+n]
 	}
+	if k, err := storage.ReadVec(w.st, w.iov, w.offset(ms[0])); k < need-13*len(ms) {
+		m := ms[0]
+		return fmt.Errorf("read %d blocks from block %d+%d of piece %d: %w", len(ms), m.begin, m.length, m.index, err)
+	}
+	clear(w.iov) // drop the references into the buffer
 	if _, err := w.bw.Write(buf); err != nil {
 		return fmt.Errorf("write piece: %w", err)
 	}
-	w.c.uploaded.Add(int64(n))
+	w.c.uploaded.Add(int64(need - 13*len(ms)))
 	return nil
 }
 

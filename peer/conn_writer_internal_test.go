@@ -1,12 +1,19 @@
 package peer
 
 import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
 	"log/slog"
 	"testing"
+
+	"golang.org/x/time/rate"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/swarm-bt/swarm/peer/storage"
 	"github.com/swarm-bt/swarm/peer/wire"
 )
 
@@ -82,4 +89,70 @@ func TestSendBacklogKeepsOrder(t *testing.T) {
 	assert.Equal(t, sent, got)
 	assert.Empty(t, p.backlog)
 	assert.False(t, p.closed)
+}
+
+// vecCounter counts the vectored reads of a storage and the buffers in each.
+type vecCounter struct {
+	storage.Storage
+	reads []int
+}
+
+func (v *vecCounter) ReadVecAt(bufs [][]byte, off int64) (int, error) {
+	v.reads = append(v.reads, len(bufs))
+	return storage.ReadVec(struct{ storage.Storage }{v.Storage}, bufs, off)
+}
+
+// TestWriterServesContiguousBlocksTogether: without upload limits, queued requests that
+// follow each other on disk (across a piece boundary too) are read with one vectored read
+// of at most serveBatch blocks; a request elsewhere starts a new read. Every block goes out
+// whole, in the order asked, and counts as uploaded. With a limit, each block is read alone.
+func TestWriterServesContiguousBlocksTogether(t *testing.T) {
+	const pieceLen = 4 * wire.BlockSize
+	data := make([]byte, 8*pieceLen)
+	for i := range data {
+		data[i] = byte(i*31 + i>>14)
+	}
+	req := func(i int) outMsg { // the i-th block of the payload
+		return outMsg{kind: outServe, index: uint32(i / 4), begin: uint32(i%4) * wire.BlockSize, length: wire.BlockSize}
+	}
+	asked := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 30}
+	for _, limited := range []bool{false, true} {
+		mem := storage.NewMemory(int64(len(data)))
+		_, err := mem.WriteAt(data, 0)
+		require.NoError(t, err)
+		st := &vecCounter{Storage: mem}
+		var out bytes.Buffer
+		lim := rate.Limit(rate.Inf)
+		if limited {
+			lim = 1 << 30
+		}
+		w := &writer{c: &conn{}, queued: map[blockKey]struct{}{}, st: st, pieceLen: pieceLen,
+			bw: bufio.NewWriterSize(&out, writeBufferSize), lim: rate.NewLimiter(lim, 1<<20),
+			lane: newFairLimiter(rate.Inf).newLane(), log: slog.New(slog.DiscardHandler)}
+		for _, i := range asked {
+			require.NoError(t, w.accept(req(i)))
+		}
+		for len(w.serve) > 0 {
+			require.NoError(t, w.serveOne(context.Background()))
+		}
+		require.NoError(t, w.flush())
+		if limited {
+			assert.Equal(t, []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, st.reads)
+		} else {
+			assert.Equal(t, []int{serveBatch, 2, 2, 1}, st.reads, "blocks 0-7, 8-9, 20-21, 30")
+		}
+		r := wire.NewReader(&out, wire.Limits{NumPieces: 8})
+		for _, i := range asked {
+			m, err := r.ReadMessage()
+			require.NoError(t, err)
+			want := req(i)
+			require.Equal(t, wire.Piece, m.ID)
+			require.Equal(t, want.index, m.Index)
+			require.Equal(t, want.begin, m.Begin)
+			require.Equal(t, data[i*wire.BlockSize:(i+1)*wire.BlockSize], m.Block, "block %d", i)
+		}
+		_, err = r.ReadMessage()
+		require.ErrorIs(t, err, io.EOF)
+		assert.Equal(t, int64(len(asked)*wire.BlockSize), w.c.uploaded.Load())
+	}
 }
