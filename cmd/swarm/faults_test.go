@@ -202,6 +202,18 @@ func poll(timeout time.Duration, cond func() bool) bool {
 // TestFaultGetKnownPeer: `swarm get --peer ADDR` must download from a peer given on the
 // command line (no tracker), as when the tracker is down but the peer is known.
 func TestFaultGetKnownPeer(t *testing.T) {
+	getKnownPeer(t, &app{}, "swarm get --peer hangs")
+}
+
+// TestGetExitsAtCompletion: `swarm get` returns once the download completes, not at its
+// next periodic poll (here an hour away).
+func TestGetExitsAtCompletion(t *testing.T) {
+	getKnownPeer(t, &app{pollEvery: time.Hour}, "swarm get waits for its poll to exit")
+}
+
+// getKnownPeer runs `swarm get --peer` with a as the app against a seeder in this process and
+// checks the download; hang is the failure if it does not return within 30 s.
+func getKnownPeer(t *testing.T, a *app, hang string) {
 	seedDir, getDir := t.TempDir(), t.TempDir()
 	data := make([]byte, 200<<10)
 	_, _ = rand.NewChaCha8([32]byte{8}).Read(data)
@@ -217,17 +229,19 @@ func TestFaultGetKnownPeer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var out bytes.Buffer
+	a.stdout, a.stderr = &out, &out
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"get", tpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
-			"--peer", addr}, &out, &out)
+		done <- runApp(ctx, a, []string{"get", tpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
+			"--peer", addr})
 	}()
 	select {
 	case err = <-done:
 	case <-time.After(30 * time.Second): // the context does not reach a hang before Run
-		t.Fatal("swarm get --peer hangs")
+		t.Fatal(hang)
 	}
 	require.NoError(t, err, "%s", out.String())
+	require.NoError(t, ctx.Err(), "%s: it returned only when its context expired", hang)
 	got, err := os.ReadFile(filepath.Join(getDir, "known.bin"))
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(data, got))

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -62,4 +63,7 @@ type app struct {
 	// no test reaches the public DHT or writes the user's state by forgetting --no-dht.
 	dhtRouters []string
 	dhtState   string
+	// pollEvery is how often get and seed refresh the display and check seed limits (0:
+	// 250 ms); completions and stops do not wait for it.
+	pollEvery time.Duration
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,25 @@ type runner struct {
 	// rechecks run off the supervising loop; their results come back on recheckDone.
 	rechecks    sync.WaitGroup
 	recheckDone chan recheckResult
+	// changed wakes the supervisor when a torrent completes or stops, so that `swarm get`
+	// exits as soon as it is done, not at the next poll.
+	changed chan struct{}
+}
+
+// watch signals changed when t completes and when it stops, until ctx ends.
+func (r *runner) watch(ctx context.Context, t *session) {
+	for _, ch := range []<-chan struct{}{t.sw.Completed(), t.sw.Done()} {
+		select {
+		case <-ch:
+		case <-t.sw.Done():
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case r.changed <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
 }
 
 type recheckResult struct {
@@ -53,6 +73,10 @@ func (r *runner) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = r.ps.Run(runCtx) })
 	r.recheckDone = make(chan recheckResult, len(r.ts))
+	r.changed = make(chan struct{}, 1)
+	for _, t := range r.ts {
+		wg.Go(func() { r.watch(runCtx, t) })
+	}
 	r.supervise(runCtx)
 	cancel()
 	wg.Wait()
@@ -86,7 +110,7 @@ func (r *runner) supervise(ctx context.Context) {
 		defer t.Stop()
 		every = t.C
 	}
-	tick := time.NewTicker(250 * time.Millisecond)
+	tick := time.NewTicker(cmp.Or(r.a.pollEvery, 250*time.Millisecond))
 	defer tick.Stop()
 	sum := &multiDisplay{a: r.a, quiet: r.f.quiet}
 	for r.active() > 0 {
@@ -99,6 +123,8 @@ func (r *runner) supervise(ctx context.Context) {
 			r.recheckAll(ctx)
 		case d := <-r.recheckDone:
 			r.reportRecheck(d)
+		case <-r.changed:
+			r.poll(ctx)
 		case <-tick.C:
 			r.poll(ctx)
 			if len(r.ts) > 1 {
