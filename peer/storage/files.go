@@ -196,22 +196,46 @@ func (s *files) ReadVecAt(bufs [][]byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("read at %d: %w", off, ErrOutOfRange)
 	}
-	want := int64(0)
-	for _, b := range bufs {
-		want += int64(len(b))
-	}
+	want := vecLen(bufs)
 	n := min(want, max(s.total-off, 0))
-	// Each file's share of the range, as sub-slices of bufs, read together. bufs[cur][pos:]
-	// is where the next byte goes.
+	if err := s.eachVec(bufs, off, n, s.readvPart); err != nil {
+		return 0, err
+	}
+	return int(n), eofIf(n < want)
+}
+
+// WriteVecAt writes bufs laid end to end at off, one vectored write per file (see
+// VectorWriter).
+func (s *files) WriteVecAt(bufs [][]byte, off int64) (int, error) {
+	n := vecLen(bufs)
+	if off < 0 || off > s.total-n {
+		return 0, fmt.Errorf("write %d bytes at %d of %d: %w", n, off, s.total, ErrOutOfRange)
+	}
+	if err := s.eachVec(bufs, off, n, s.writevPart); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+func vecLen(bufs [][]byte) int64 {
+	n := int64(0)
+	for _, b := range bufs {
+		n += int64(len(b))
+	}
+	return n
+}
+
+// eachVec calls fn for each file holding part of the n bytes at off, with that part as
+// sub-slices of bufs (laid end to end) and its offset in the file.
+func (s *files) eachVec(bufs [][]byte, off, n int64, fn func(idx int, iov [][]byte, fileOff int64) error) error {
 	var iov [][]byte
-	cur, pos := 0, 0
-	left := n
-	for i := s.find(off); left > 0 && i < len(s.spans); i++ {
+	cur, pos := 0, 0 // bufs[cur][pos:] is where the next byte goes
+	for i := s.find(off); n > 0 && i < len(s.spans); i++ {
 		sp := s.spans[i]
 		if sp.length == 0 {
 			continue
 		}
-		part := min(left, sp.offset+sp.length-off)
+		part := min(n, sp.offset+sp.length-off)
 		iov = iov[:0]
 		for k := part; k > 0; {
 			b := bufs[cur][pos:]
@@ -222,12 +246,12 @@ func (s *files) ReadVecAt(bufs [][]byte, off int64) (int, error) {
 				cur, pos = cur+1, 0
 			}
 		}
-		if err := s.readvPart(i, iov, off-sp.offset); err != nil {
-			return 0, err
+		if err := fn(i, iov, off-sp.offset); err != nil {
+			return err
 		}
-		off, left = off+part, left-part
+		off, n = off+part, n-part
 	}
-	return int(n), eofIf(n < want)
+	return nil
 }
 
 // readvPart fills iov from one file, like readPart.
@@ -245,6 +269,38 @@ func (s *files) readvPart(idx int, iov [][]byte, fileOff int64) error {
 	defer s.handles.release(h, false)
 	if err := readv(h.f, iov, fileOff); err != nil {
 		return fmt.Errorf("read %s: %w", s.path(idx), err)
+	}
+	return nil
+}
+
+// writevPart writes iov to one file, like writePart.
+func (s *files) writevPart(idx int, iov [][]byte, fileOff int64) error {
+	sp := s.spans[idx]
+	if !sp.onDisk.Load() {
+		if err := s.create(sp); err != nil {
+			return s.writeError(idx, err)
+		}
+	}
+	h, err := s.handles.acquire(idx)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", s.path(idx), err)
+	}
+	err = writev(h.f, iov, fileOff)
+	s.handles.release(h, true)
+	if err != nil {
+		return s.writeError(idx, err)
+	}
+	growTo(&sp.size, fileOff+vecLen(iov))
+	return nil
+}
+
+// writevFallback writes iov with one WriteAt each.
+func writevFallback(f io.WriterAt, iov [][]byte, off int64) error {
+	for _, b := range iov {
+		if _, err := f.WriteAt(b, off); err != nil {
+			return err
+		}
+		off += int64(len(b))
 	}
 	return nil
 }

@@ -30,6 +30,18 @@ func (m *memory) WriteAt(p []byte, off int64) (int, error) {
 	return copy(m.b[off:], p), nil
 }
 
+// WriteVecAt writes bufs laid end to end at off (see VectorWriter).
+func (m *memory) WriteVecAt(bufs [][]byte, off int64) (int, error) {
+	n := vecLen(bufs)
+	if off < 0 || off > int64(len(m.b))-n {
+		return 0, fmt.Errorf("write %d bytes at %d of %d: %w", n, off, len(m.b), ErrOutOfRange)
+	}
+	for _, b := range bufs {
+		off += int64(copy(m.b[off:], b))
+	}
+	return int(n), nil
+}
+
 func (m *memory) Close() error { return nil }
 
 // eofIf returns io.EOF when short is true: the io.ReaderAt contract for a short read.

@@ -81,3 +81,60 @@ func TestReadVecNegativeOffset(t *testing.T) {
 	_, err = ReadVec(st, [][]byte{make([]byte, 10)}, -1)
 	assert.ErrorIs(t, err, ErrOutOfRange)
 }
+
+// TestWriteVecMatchesWriteAt: WriteVec of random buffers at random offsets leaves the files
+// as WriteAt of their concatenation would, across file boundaries and 0-byte files, making
+// the files it reaches; a range past the payload is refused whole. Likewise for the memory
+// storage and for a storage without WriteVecAt.
+func TestWriteVecMatchesWriteAt(t *testing.T) {
+	lengths := []int64{100, 0, 37, 250, 13, 0, 600, 300}
+	var paths [][]string
+	var total int64
+	for i, l := range lengths {
+		paths = append(paths, []string{"f" + string(rune('a'+i))})
+		total += l
+	}
+	dir := t.TempDir()
+	info := multiInfo("w", 128, payload(8, total), paths, lengths)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var wantFiles []byte
+	for k, s := range []func() Storage{
+		func() Storage { st, err := OpenFiles(info, dir); require.NoError(t, err); return st },
+		func() Storage { return NewMemory(total) },
+		func() Storage { return struct{ Storage }{NewMemory(total)} }, // WriteVec's fallback
+	} {
+		st := s()
+		want := make([]byte, total)
+		if k == 0 {
+			wantFiles = want
+		}
+		for range 300 {
+			var bufs [][]byte
+			n := 0
+			for range 1 + rng.IntN(5) {
+				b := payload(rng.Uint64(), int64(rng.IntN(200)))
+				bufs = append(bufs, b)
+				n += len(b)
+			}
+			off := rng.Int64N(total - int64(n) + 1)
+			got, err := WriteVec(st, bufs, off)
+			require.NoError(t, err)
+			require.Equal(t, n, got)
+			for _, b := range bufs {
+				off += int64(copy(want[off:], b))
+			}
+		}
+		assert.Equal(t, want, readAll(t, st, total))
+		_, err := WriteVec(st, [][]byte{make([]byte, 10), make([]byte, 10)}, total-15)
+		assert.ErrorIs(t, err, ErrOutOfRange)
+		assert.Equal(t, want, readAll(t, st, total), "a refused write changes nothing")
+		require.NoError(t, st.Close())
+	}
+	var off int64
+	for i, p := range paths { // files grow as written: each is a prefix of its share
+		got := fileBytes(t, dir, "w", p[0])
+		assert.LessOrEqual(t, int64(len(got)), lengths[i], "file %v", p)
+		assert.Equal(t, wantFiles[off:off+int64(len(got))], got, "file %v", p)
+		off += lengths[i]
+	}
+}
