@@ -97,9 +97,9 @@ const maxBatch = 64
 func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 	r := wire.NewReader(c.nc, wire.Limits{NumPieces: s.cfg.Info.NumPieces(), MaxBlock: wire.BlockSize})
 	r.SetBlockAlloc(s.disk.blocks.get) // set by startDisk before any connection starts
-	var batch []wire.Message
+	var batch *[]wire.Message          // from batchPool; the loop puts it back once handled
 	flush := func() bool {
-		if len(batch) == 0 {
+		if batch == nil {
 			return true
 		}
 		ok := s.send(ctx, messagesEvent{id: c.id, ms: batch})
@@ -137,8 +137,11 @@ func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 				return err
 			}
 		}
-		batch = append(batch, m)
-		if len(batch) < maxBatch && r.Ready() {
+		if batch == nil {
+			batch = batchPool.Get().(*[]wire.Message)
+		}
+		*batch = append(*batch, m)
+		if len(*batch) < maxBatch && r.Ready() {
 			continue
 		}
 		if !flush() {
@@ -146,6 +149,11 @@ func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 		}
 	}
 }
+
+// batchPool recycles the readers' message batches (pointers, so that Put allocates
+// nothing); a batch grows to what its connection needs, pieces a few at a time, requests up
+// to maxBatch.
+var batchPool = sync.Pool{New: func() any { return new([]wire.Message) }}
 
 // downLimited reports whether received piece data waits for a download limiter.
 func (s *Swarm) downLimited() bool {

@@ -67,7 +67,7 @@ func (q *diskQueue) taken() {
 
 // startDisk readies the swarm's side of the session's disk pool.
 func (s *Swarm) startDisk() {
-	s.disk.blocks = newBlockPool(freeBlocks)
+	s.disk.blocks = newBlockPool(freeBlocks(s.cfg.HashMemory))
 }
 
 // diskDone reports a finished job to the loop (from a worker of the session's pool); the

@@ -54,13 +54,16 @@ type messageEvent struct {
 // then ignored).
 type messagesEvent struct {
 	id int
-	ms []wire.Message
+	ms *[]wire.Message // from batchPool, where it goes back once handled
 }
 
 func (e messagesEvent) handle(_ context.Context, s *Swarm) {
-	for _, m := range e.ms {
+	for _, m := range *e.ms {
 		s.onMessage(messageEvent{id: e.id, m: m})
 	}
+	clear(*e.ms) // the messages' slices belong to their handlers now
+	*e.ms = (*e.ms)[:0]
+	batchPool.Put(e.ms)
 }
 
 // closedEvent: a connection's reader or writer failed; the connection is closed.

@@ -210,6 +210,7 @@ func (s *Swarm) pieceFailed(i int, senders []sender, sums [][20]byte) {
 func (s *Swarm) becomeSeed() {
 	s.seeding = true
 	s.chk.dirty = true
+	s.disk.blocks.drain() // a seed receives no blocks
 	close(*s.completed.Load())
 	s.log.Info("download complete", "pieces", s.dl.have.Len())
 	if !s.ann.completedQueued { // once: completing again after a recheck is no new download

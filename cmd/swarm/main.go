@@ -20,7 +20,9 @@ func main() {
 	if dir, err := os.UserCacheDir(); err == nil {
 		a.dhtState = filepath.Join(dir, "swarm", "dht.dat")
 	}
+	stopProfiles := startProfiles()
 	err := runApp(ctx, a, os.Args[1:])
+	stopProfiles()
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "swarm:", err)
