@@ -97,12 +97,12 @@ const maxBatch = 64
 func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 	r := wire.NewReader(c.nc, wire.Limits{NumPieces: s.cfg.Info.NumPieces(), MaxBlock: wire.BlockSize})
 	r.SetBlockAlloc(s.disk.blocks.get) // set by startDisk before any connection starts
-	var batch *[]wire.Message          // from batchPool; the loop puts it back once handled
+	var batch *messagesEvent           // from batchPool; the loop puts it back once handled
 	flush := func() bool {
 		if batch == nil {
 			return true
 		}
-		ok := s.send(ctx, messagesEvent{id: c.id, ms: batch})
+		ok := s.send(ctx, batch)
 		batch = nil // the loop owns it now
 		return ok
 	}
@@ -138,10 +138,11 @@ func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 			}
 		}
 		if batch == nil {
-			batch = batchPool.Get().(*[]wire.Message)
+			batch = batchPool.Get().(*messagesEvent)
+			batch.id = c.id
 		}
-		*batch = append(*batch, m)
-		if len(*batch) < maxBatch && r.Ready() {
+		batch.ms = append(batch.ms, m)
+		if len(batch.ms) < maxBatch && r.Ready() {
 			continue
 		}
 		if !flush() {
@@ -150,10 +151,10 @@ func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
 	}
 }
 
-// batchPool recycles the readers' message batches (pointers, so that Put allocates
-// nothing); a batch grows to what its connection needs, pieces a few at a time, requests up
-// to maxBatch.
-var batchPool = sync.Pool{New: func() any { return new([]wire.Message) }}
+// batchPool recycles the readers' message batches (pointers: neither sending one as an
+// event nor putting it back allocates); a batch grows to what its connection needs, pieces
+// a few at a time, requests up to maxBatch.
+var batchPool = sync.Pool{New: func() any { return new(messagesEvent) }}
 
 // downLimited reports whether received piece data waits for a download limiter.
 func (s *Swarm) downLimited() bool {

@@ -46,7 +46,9 @@ type writer struct {
 	bitfield  []byte
 
 	ctrl  []outMsg // protocol messages to send, in order
-	serve []outMsg // requests to serve, in order
+	serve []outMsg // requests to serve, in order: a window of serveArr
+	// serveArr is serve's whole array (see enqueue).
+	serveArr []outMsg
 	// queued holds the requests in serve: a copy of a request already queued is ignored (as
 	// libtorrent does), so repeating one request cannot multiply what we upload.
 	queued  map[blockKey]struct{}
@@ -115,7 +117,7 @@ func (w *writer) pop() outMsg {
 	m := w.serve[0]
 	w.serve = w.serve[1:]
 	if len(w.serve) == 0 {
-		w.serve = w.serve[:0:cap(w.serve)]
+		w.serve = w.serveArr[:0]
 	}
 	delete(w.queued, keyOf(m))
 	return m
@@ -155,7 +157,7 @@ func (w *writer) accept(m outMsg) error {
 			w.overflow(m)
 			return nil
 		}
-		w.serve = append(w.serve, m)
+		w.enqueue(m)
 		w.queued[k] = struct{}{}
 	case outUnserve:
 		w.unserve(m)
@@ -169,6 +171,10 @@ func (w *writer) accept(m outMsg) error {
 	}
 	return nil
 }
+
+// enqueue appends m to the serve queue without allocating in the steady state (see
+// pushWindow).
+func (w *writer) enqueue(m outMsg) { w.serve = pushWindow(&w.serveArr, w.serve, m) }
 
 // overflow handles a request beyond the serve queue's cap: it is dropped and the connection
 // kept (the peer times it out and asks again). This is the one place that answers such a

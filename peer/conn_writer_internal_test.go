@@ -156,3 +156,37 @@ func TestWriterServesContiguousBlocksTogether(t *testing.T) {
 		assert.Equal(t, int64(len(asked)*wire.BlockSize), w.c.uploaded.Load())
 	}
 }
+
+// TestWriterQueueKeepsOrderWithoutAllocating: requests queued and served at a depth that
+// goes up and down come out in order, and once the queue's array fits the depth, queueing
+// allocates nothing (it used to reallocate every few requests when the queue never emptied).
+func TestWriterQueueKeepsOrderWithoutAllocating(t *testing.T) {
+	w := &writer{c: &conn{}, queued: map[blockKey]struct{}{}}
+	next, want := 0, 0
+	req := func(i int) outMsg {
+		return outMsg{kind: outServe, index: uint32(i / 16), begin: uint32(i%16) * wire.BlockSize, length: wire.BlockSize}
+	}
+	cycle := func() { // no testify inside: its calls allocate
+		for range 3 { // depth 1 → 4 → 1
+			if err := w.accept(req(next)); err != nil {
+				t.Fatal(err)
+			}
+			next++
+		}
+		for len(w.serve) > 1 {
+			if keyOf(w.pop()) != keyOf(req(want)) {
+				t.Fatalf("request %d out of order", want)
+			}
+			want++
+		}
+	}
+	for range 100 {
+		cycle()
+	}
+	assert.Zero(t, testing.AllocsPerRun(1000, cycle))
+	for len(w.serve) > 0 {
+		require.Equal(t, req(want), w.pop())
+		want++
+	}
+	assert.Equal(t, next, want)
+}

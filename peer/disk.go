@@ -35,7 +35,8 @@ type diskJob struct {
 // diskQueue is the loop's side of the pool: jobs not yet taken by a worker. The loop offers
 // the head on jobs in its select, so it never blocks on a busy pool.
 type diskQueue struct {
-	queue   []diskJob
+	queue   []diskJob // a window of arr (see pushWindow)
+	arr     []diskJob
 	pending int64     // bytes in queued or running write jobs
 	blocks  blockPool // received block buffers, given back after their write
 }
@@ -44,7 +45,7 @@ func (q *diskQueue) push(j diskJob) {
 	if j.kind == jobWrite {
 		q.pending += int64(len(j.data))
 	}
-	q.queue = append(q.queue, j)
+	q.queue = pushWindow(&q.arr, q.queue, j)
 }
 
 // offer returns the session pool's channel and the head job for the loop's select; a nil
@@ -61,7 +62,7 @@ func (q *diskQueue) taken() {
 	q.queue[0] = diskJob{}
 	q.queue = q.queue[1:]
 	if len(q.queue) == 0 {
-		q.queue = nil
+		q.queue = q.arr[:0]
 	}
 }
 
@@ -91,4 +92,19 @@ func (s *Swarm) runJob(j diskJob, v *storage.Verifier) diskDoneEvent {
 	default:
 		return s.verify(j, v)
 	}
+}
+
+// pushWindow appends v to a FIFO kept as win, a window of the array *arr that popping from
+// the front advances. When win reaches the array's end it moves back to the start if it
+// fills at most half of the array, else to a new array twice as large: once the array fits
+// the queue's usual depth, pushing allocates nothing (plain append on a window that never
+// empties reallocates every few pushes).
+func pushWindow[T any](arr *[]T, win []T, v T) []T {
+	if len(win) == cap(win) {
+		if cap(*arr) == 0 || len(win) > cap(*arr)/2 {
+			*arr = make([]T, 0, max(2*cap(*arr), 64))
+		}
+		win = append((*arr)[:0], win...) // copy moves overlapping ranges safely
+	}
+	return append(win, v)
 }

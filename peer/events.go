@@ -52,18 +52,19 @@ type messageEvent struct {
 // messagesEvent: the messages a connection's reader decoded from what it had buffered, in
 // order; each is handled as a messageEvent (the first may drop the connection: the rest are
 // then ignored).
+// It comes from batchPool and goes back there once handled.
 type messagesEvent struct {
 	id int
-	ms *[]wire.Message // from batchPool, where it goes back once handled
+	ms []wire.Message
 }
 
-func (e messagesEvent) handle(_ context.Context, s *Swarm) {
-	for _, m := range *e.ms {
+func (e *messagesEvent) handle(_ context.Context, s *Swarm) {
+	for _, m := range e.ms {
 		s.onMessage(messageEvent{id: e.id, m: m})
 	}
-	clear(*e.ms) // the messages' slices belong to their handlers now
-	*e.ms = (*e.ms)[:0]
-	batchPool.Put(e.ms)
+	clear(e.ms) // the messages' slices belong to their handlers now
+	e.ms = e.ms[:0]
+	batchPool.Put(e)
 }
 
 // closedEvent: a connection's reader or writer failed; the connection is closed.

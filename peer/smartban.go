@@ -56,11 +56,27 @@ func distinctSenders(blocks []sender) []sender {
 	return ids
 }
 
+// severalSenders reports whether more than one connection sent blocks of a piece (as
+// len(distinctSenders(blocks)) > 1, without allocating: it runs for every piece).
+func severalSenders(blocks []sender) bool {
+	var first sender
+	for _, id := range blocks {
+		switch {
+		case id == (sender{}):
+		case first == (sender{}):
+			first = id
+		case id != first:
+			return true
+		}
+	}
+	return false
+}
+
 // verifyJob is the hash job of piece i: block sums are wanted if the piece failed before
 // (always) or if several peers sent it (only should it fail).
 func (s *Swarm) verifyJob(i int) diskJob {
 	_, suspect := s.dl.suspect[i]
-	shared := len(distinctSenders(s.dl.senders[i])) > 1
+	shared := severalSenders(s.dl.senders[i])
 	return diskJob{kind: jobVerify, piece: i, suspect: suspect, shared: shared, blocks: s.keptBlocks(i)}
 }
 

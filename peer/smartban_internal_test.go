@@ -51,3 +51,12 @@ func TestSmartBanMemoryIsBounded(t *testing.T) {
 func testSender(conn int, ip string, id byte) sender {
 	return sender{conn: conn, key: peerKey{ip: netip.MustParseAddr(ip), id: [20]byte{id}}}
 }
+
+func TestSeveralSenders(t *testing.T) {
+	a, b := sender{conn: 1}, sender{conn: 2}
+	for _, blocks := range [][]sender{
+		nil, {{}}, {a}, {a, a, {}}, {{}, a, {}, a}, {a, b}, {{}, a, a, b}, {b, {}, a},
+	} {
+		assert.Equal(t, len(distinctSenders(blocks)) > 1, severalSenders(blocks), "%v", blocks)
+	}
+}

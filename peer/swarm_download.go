@@ -243,7 +243,8 @@ func (s *Swarm) fill(p *peer) {
 	if s.dl.pk.IsSeed(id) {
 		s.dl.pk.SpareSeeds(s.tradingPeer(p))
 	}
-	for _, b := range s.dl.pk.Pick(id, n) {
+	p.picked = s.dl.pk.PickAppend(p.picked, id, n)
+	for _, b := range p.picked {
 		if !s.mayRequest(p, b) {
 			s.dl.pk.Release(picker.PeerID(p.id), b)
 			continue

@@ -94,7 +94,8 @@ func (s *Swarm) fillAllowed(p *peer) {
 	if n <= 0 {
 		return
 	}
-	for _, b := range s.dl.pk.Pick(picker.PeerID(p.id), n) {
+	p.picked = s.dl.pk.PickAppend(p.picked, picker.PeerID(p.id), n)
+	for _, b := range p.picked {
 		if !p.ext.allowedIn[uint32(b.Piece)] || !s.mayRequest(p, b) {
 			s.dl.pk.Release(picker.PeerID(p.id), b)
 			continue

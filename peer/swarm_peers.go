@@ -24,6 +24,7 @@ type peer struct {
 	amChoking, amInterested, peerChoking, peerInterested bool
 
 	requests  map[picker.Block]time.Time // ours to the peer, with when they were sent
+	picked    []picker.Block             // scratch of fill: the blocks just picked for the peer
 	cancelled map[picker.Block]struct{}  // ours withdrawn: a late block for them is tolerated
 	choked    chokeTally                 // since the peer's last choke (swarm_msgs.go)
 	sug       []sugEntry                 // our suggestions to it while we seed (swarm_suggest.go)

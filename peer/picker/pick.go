@@ -23,20 +23,26 @@ const (
 // first with random ties), then the remaining blocks of pieces other peers are downloading, and
 // in endgame duplicates of outstanding blocks. See NOTES.md.
 func (p *Picker) Pick(id PeerID, max int) []Block {
-	ps := p.peers[id]
-	if ps == nil || max <= 0 || ps.interesting == 0 {
+	out := p.PickAppend(nil, id, max)
+	if len(out) == 0 {
 		return nil
 	}
-	out := make([]Block, 0, min(max, 64))
+	return out
+}
+
+// PickAppend is Pick appending to dst[:0]: a caller that picks often reuses one slice.
+func (p *Picker) PickAppend(dst []Block, id PeerID, max int) []Block {
+	out := dst[:0]
+	ps := p.peers[id]
+	if ps == nil || max <= 0 || ps.interesting == 0 {
+		return out
+	}
 	out = p.pickPartials(id, ps, out, max, ownPieces)
 	out = p.pickPartials(id, ps, out, max, orphanPieces)
 	out = p.pickNew(id, ps, out, max)
 	out = p.pickPartials(id, ps, out, max, anyPieces)
 	if len(out) < max && p.InEndgame() {
 		out = p.pickEndgame(id, ps, out, max)
-	}
-	if len(out) == 0 {
-		return nil
 	}
 	return out
 }
