@@ -85,26 +85,34 @@ func TestFastChokeFromLibtorrent(t *testing.T) {
 // logMatch returns the submatches of the last line of p's log that matches re.
 func logMatch(t *testing.T, p *proc, re string) []string {
 	t.Helper()
-	b, err := os.ReadFile(p.log)
-	require.NoError(t, err)
-	all := regexp.MustCompile(re).FindAllStringSubmatch(string(b), -1)
-	require.NotEmpty(t, all, "%s logged no %q", p.name, re)
-	return all[len(all)-1]
+	m := lastMatch(t, p, re)
+	require.NotNil(t, m, "%s logged no %q", p.name, re)
+	return m
 }
 
 // lastInt is the first submatch of the last line of p's log that matches re, as a number; -1
 // when none does yet.
 func lastInt(t *testing.T, p *proc, re string) int64 {
 	t.Helper()
+	m := lastMatch(t, p, re)
+	if m == nil {
+		return -1
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	require.NoError(t, err)
+	return n
+}
+
+// lastMatch returns the submatches of the last line of p's log that matches re, or nil.
+func lastMatch(t *testing.T, p *proc, re string) []string {
+	t.Helper()
 	b, err := os.ReadFile(p.log)
 	require.NoError(t, err)
 	all := regexp.MustCompile(re).FindAllStringSubmatch(string(b), -1)
 	if len(all) == 0 {
-		return -1
+		return nil
 	}
-	n, err := strconv.ParseInt(all[len(all)-1][1], 10, 64)
-	require.NoError(t, err)
-	return n
+	return all[len(all)-1]
 }
 
 func countLog(t *testing.T, p *proc, re string) int {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"runtime"
@@ -29,7 +30,7 @@ func startProfiles() (stop func()) {
 			f, err := os.Create(path)
 			if err == nil {
 				err = pprof.Lookup("allocs").WriteTo(f, 0)
-				err = cmpErr(err, f.Close())
+				err = cmp.Or(err, f.Close())
 			}
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "swarm: memory profile:", err)
@@ -41,11 +42,4 @@ func startProfiles() (stop func()) {
 			s()
 		}
 	}
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }

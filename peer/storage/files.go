@@ -171,8 +171,21 @@ func (s *files) ReadAt(p []byte, off int64) (int, error) {
 // readPart reads from one file; bytes past the file's current end (or of a file not made
 // yet) read as zeros.
 func (s *files) readPart(idx int, part []byte, fileOff int64) error {
+	return s.readFile(idx, func() { clear(part) }, func(f osFile) error {
+		n, err := f.ReadAt(part, fileOff)
+		if err == io.EOF {
+			clear(part[n:])
+			err = nil
+		}
+		return err
+	})
+}
+
+// readFile runs read on file idx's open handle, or zero when the file is not made yet (it
+// reads as zeros).
+func (s *files) readFile(idx int, zero func(), read func(f osFile) error) error {
 	if !s.spans[idx].onDisk.Load() {
-		clear(part)
+		zero()
 		return nil
 	}
 	h, err := s.handles.acquire(idx)
@@ -180,12 +193,7 @@ func (s *files) readPart(idx int, part []byte, fileOff int64) error {
 		return fmt.Errorf("read %s: %w", s.path(idx), err)
 	}
 	defer s.handles.release(h, false)
-	n, err := h.f.ReadAt(part, fileOff)
-	if err == io.EOF {
-		clear(part[n:])
-		err = nil
-	}
-	if err != nil {
+	if err := read(h.f); err != nil {
 		return fmt.Errorf("read %s: %w", s.path(idx), err)
 	}
 	return nil
@@ -256,42 +264,16 @@ func (s *files) eachVec(bufs [][]byte, off, n int64, fn func(idx int, iov [][]by
 
 // readvPart fills iov from one file, like readPart.
 func (s *files) readvPart(idx int, iov [][]byte, fileOff int64) error {
-	if !s.spans[idx].onDisk.Load() {
+	return s.readFile(idx, func() {
 		for _, b := range iov {
 			clear(b)
 		}
-		return nil
-	}
-	h, err := s.handles.acquire(idx)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", s.path(idx), err)
-	}
-	defer s.handles.release(h, false)
-	if err := readv(h.f, iov, fileOff); err != nil {
-		return fmt.Errorf("read %s: %w", s.path(idx), err)
-	}
-	return nil
+	}, func(f osFile) error { return readv(f, iov, fileOff) })
 }
 
 // writevPart writes iov to one file, like writePart.
 func (s *files) writevPart(idx int, iov [][]byte, fileOff int64) error {
-	sp := s.spans[idx]
-	if !sp.onDisk.Load() {
-		if err := s.create(sp); err != nil {
-			return s.writeError(idx, err)
-		}
-	}
-	h, err := s.handles.acquire(idx)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", s.path(idx), err)
-	}
-	err = writev(h.f, iov, fileOff)
-	s.handles.release(h, true)
-	if err != nil {
-		return s.writeError(idx, err)
-	}
-	growTo(&sp.size, fileOff+vecLen(iov))
-	return nil
+	return s.writeFile(idx, fileOff+vecLen(iov), func(f osFile) error { return writev(f, iov, fileOff) })
 }
 
 // writevFallback writes iov with one WriteAt each.
@@ -332,6 +314,15 @@ func (s *files) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (s *files) writePart(idx int, part []byte, fileOff int64) error {
+	return s.writeFile(idx, fileOff+int64(len(part)), func(f osFile) error {
+		_, err := f.WriteAt(part, fileOff)
+		return err
+	})
+}
+
+// writeFile runs write on file idx's open handle, making the file first if needed, and
+// records that the file now reaches end.
+func (s *files) writeFile(idx int, end int64, write func(f osFile) error) error {
 	sp := s.spans[idx]
 	if !sp.onDisk.Load() {
 		if err := s.create(sp); err != nil {
@@ -342,12 +333,12 @@ func (s *files) writePart(idx int, part []byte, fileOff int64) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", s.path(idx), err)
 	}
-	_, err = h.f.WriteAt(part, fileOff)
+	err = write(h.f)
 	s.handles.release(h, true)
 	if err != nil {
 		return s.writeError(idx, err)
 	}
-	growTo(&sp.size, fileOff+int64(len(part)))
+	growTo(&sp.size, end)
 	return nil
 }
 

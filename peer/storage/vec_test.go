@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/metainfo"
 )
 
 // TestReadVecMatchesReadAt: ReadVec into random buffers over random ranges gives what one
@@ -16,20 +18,13 @@ import (
 // 0-byte files, a file never written (zeros) and a file shorter than its length (zeros past
 // its end), for the files storage (preadv on Linux) and the memory one (ReadAt fallback).
 func TestReadVecMatchesReadAt(t *testing.T) {
-	lengths := []int64{100, 0, 37, 250, 13, 0, 600, 300}
-	var paths [][]string
-	var total int64
-	for i, l := range lengths {
-		paths = append(paths, []string{"f" + string(rune('a'+i))})
-		total += l
-	}
-	data := payload(7, total)
+	info, data, _, _ := vecLayout("v", 7)
+	total := int64(len(data))
 	dir := t.TempDir()
-	info := multiInfo("v", 128, data, paths, lengths)
 	st, err := OpenFiles(info, dir)
 	require.NoError(t, err)
 	defer st.Close()
-	_, err = st.WriteAt(data[:1000], 0) // fh (the 600-byte file's tail) and fi stay unwritten
+	_, err = st.WriteAt(data[:1000], 0) // fh (the last file, 300 bytes) stays unwritten
 	require.NoError(t, err)
 	require.NoError(t, os.Truncate(filepath.Join(dir, "v", "fg"), 200)) // fg shorter than 600
 	require.NoError(t, st.(Refresher).Refresh())
@@ -87,15 +82,9 @@ func TestReadVecNegativeOffset(t *testing.T) {
 // the files it reaches; a range past the payload is refused whole. Likewise for the memory
 // storage and for a storage without WriteVecAt.
 func TestWriteVecMatchesWriteAt(t *testing.T) {
-	lengths := []int64{100, 0, 37, 250, 13, 0, 600, 300}
-	var paths [][]string
-	var total int64
-	for i, l := range lengths {
-		paths = append(paths, []string{"f" + string(rune('a'+i))})
-		total += l
-	}
+	info, data, paths, lengths := vecLayout("w", 8)
+	total := int64(len(data))
 	dir := t.TempDir()
-	info := multiInfo("w", 128, payload(8, total), paths, lengths)
 	rng := rand.New(rand.NewPCG(5, 6))
 	var wantFiles []byte
 	for k, s := range []func() Storage{
@@ -137,4 +126,17 @@ func TestWriteVecMatchesWriteAt(t *testing.T) {
 		assert.Equal(t, wantFiles[off:off+int64(len(got))], got, "file %v", p)
 		off += lengths[i]
 	}
+}
+
+// vecLayout is the vector tests' torrent: files fa to fh with 0-byte files among others, 128-
+// byte pieces, over payload(seed).
+func vecLayout(name string, seed uint64) (info *metainfo.Info, data []byte, paths [][]string, lengths []int64) {
+	lengths = []int64{100, 0, 37, 250, 13, 0, 600, 300}
+	var total int64
+	for i, l := range lengths {
+		paths = append(paths, []string{"f" + string(rune('a'+i))})
+		total += l
+	}
+	data = payload(seed, total)
+	return multiInfo(name, 128, data, paths, lengths), data, paths, lengths
 }
