@@ -70,6 +70,9 @@ type Config struct {
 	SaveEvery time.Duration
 	// Checks bounds the resume checks running at once; default 2.
 	Checks int
+	// Checking, when set, is called as each content check starts and its result when it
+	// ends: the CLI gives checks every core while the engine runs on fewer (internal/cores).
+	Checking func() (done func())
 }
 
 // Daemon is the registry of torrents. Create it with New and start it with Run; the other

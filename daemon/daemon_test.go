@@ -162,7 +162,14 @@ func TestDownloadRestartRemove(t *testing.T) {
 	r.stop(t)
 
 	// A restart brings the torrent back, paused, with its totals; resume checks and seeds.
-	r2 := startDaemon(t, testConfig(t, dir, f.tracker))
+	// The check at resume runs inside the Checking hook (the CLI gives it every core).
+	cfg2 := testConfig(t, dir, f.tracker)
+	var checksStarted, checksDone atomic.Int32
+	cfg2.Checking = func() func() {
+		checksStarted.Add(1)
+		return func() { checksDone.Add(1) }
+	}
+	r2 := startDaemon(t, cfg2)
 	list := r2.d.List()
 	require.Len(t, list, 1)
 	assert.Equal(t, ih, list[0].InfoHash)
@@ -170,6 +177,8 @@ func TestDownloadRestartRemove(t *testing.T) {
 	waitFor(t, "paused after check", func() bool { return stateOf(r2.d, ih) == StatePaused })
 	require.NoError(t, r2.d.Resume(ih))
 	waitFor(t, "seeding after resume", func() bool { return stateOf(r2.d, ih) == StateSeeding })
+	assert.Equal(t, int32(1), checksStarted.Load(), "one resume check")
+	assert.Equal(t, int32(1), checksDone.Load(), "its end reported")
 
 	require.NoError(t, r2.d.Remove(context.Background(), ih, true))
 	assert.Empty(t, r2.d.List())

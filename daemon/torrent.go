@@ -221,7 +221,9 @@ func (d *Daemon) startCheck(ctx context.Context, t *torrent) {
 	mi, dir := t.mi, t.rec.SaveDir
 	d.wg.Go(func() {
 		defer cancel()
+		done := d.checking()
 		st, have, err := checkContent(cctx, mi, dir, old)
+		done()
 		d.mu.Lock()
 		t.checking = false
 		t.cancelChk = nil
@@ -256,7 +258,9 @@ func (d *Daemon) startLiveRecheck(ctx context.Context, t *torrent) {
 	sw := t.run.sw
 	d.wg.Go(func() {
 		defer cancel()
+		done := d.checking()
 		res, err := sw.Recheck(cctx)
+		done()
 		d.mu.Lock()
 		t.checking, t.cancelChk = false, nil
 		switch {
@@ -272,6 +276,14 @@ func (d *Daemon) startLiveRecheck(ctx context.Context, t *torrent) {
 		d.poke()
 		d.subs.publish(Event{Kind: EventChanged, InfoHash: t.ih.String()})
 	})
+}
+
+// checking calls the Checking hook, if any.
+func (d *Daemon) checking() (done func()) {
+	if d.cfg.Checking == nil {
+		return func() {}
+	}
+	return d.cfg.Checking()
 }
 
 // checkContent closes old (if any), opens the content and verifies every piece.

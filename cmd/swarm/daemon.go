@@ -24,7 +24,7 @@ import (
 // daemonFlags are swarm daemon's flags.
 type daemonFlags struct {
 	data, listen, bind, downloadDir, watch string
-	port, maxPeers, maxActive              int
+	port, maxPeers, maxActive, cpus        int
 	allowDirs, allowHosts, dhtBootstrap    []string
 	noDHT                                  bool
 	upRate, downRate, encryption           string
@@ -81,6 +81,7 @@ Save folders must lie in the download folder or an --allow-dir root.`,
 	fl.StringVar(&f.downRate, "down-rate", "0", "global download limit (0 = unlimited)")
 	fl.Float64Var(&f.seedRatio, "seed-ratio", 0, "stop seeding a torrent at this upload ratio (0 = no limit)")
 	fl.DurationVar(&f.seedTime, "seed-time", 0, "stop seeding a torrent after this long complete (0 = no limit)")
+	registerCPUs(cmd, &f.cpus)
 	fl.DurationVar(&f.saveEvery, "save-every", 30*time.Second, "save the running totals this often (a crash loses at most this much of them)")
 	return cmd
 }
@@ -100,12 +101,14 @@ func runDaemon(ctx context.Context, a *app, cmd *cobra.Command, f *daemonFlags) 
 	if err != nil {
 		return fmt.Errorf("--encryption: %w", err)
 	}
+	budget := a.coreBudget(cmd, f.cpus)
+	defer budget.Restore()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	dcfg := daemon.Config{
 		Dir: f.data, DownloadDir: f.downloadDir, AllowDirs: f.allowDirs, Bind: f.bind, Port: f.port,
 		Watch: f.watch, Encryption: enc, Registerer: reg, Logger: a.logger, MaxPeers: f.maxPeers,
-		SaveEvery: f.saveEvery,
+		SaveEvery: f.saveEvery, Checking: budget.Checking,
 		NewAnnouncer: func(tiers [][]string) (peer.Announcer, error) {
 			return newTrackerAnnouncer(tiers, f.bind, a.logger)
 		},

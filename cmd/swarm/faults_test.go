@@ -211,9 +211,10 @@ func TestGetExitsAtCompletion(t *testing.T) {
 	getKnownPeer(t, &app{pollEvery: time.Hour}, "swarm get waits for its poll to exit")
 }
 
-// getKnownPeer runs `swarm get --peer` with a as the app against a seeder in this process and
-// checks the download; hang is the failure if it does not return within 30 s.
-func getKnownPeer(t *testing.T, a *app, hang string) {
+// getKnownPeer runs `swarm get --peer` (and extra arguments) with a as the app against a
+// seeder in this process and checks the download; hang is the failure if it does not return
+// within 30 s.
+func getKnownPeer(t *testing.T, a *app, hang string, extra ...string) {
 	seedDir, getDir := t.TempDir(), t.TempDir()
 	data := make([]byte, 200<<10)
 	_, _ = rand.NewChaCha8([32]byte{8}).Read(data)
@@ -232,8 +233,8 @@ func getKnownPeer(t *testing.T, a *app, hang string) {
 	a.stdout, a.stderr = &out, &out
 	done := make(chan error, 1)
 	go func() {
-		done <- runApp(ctx, a, []string{"get", tpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
-			"--peer", addr})
+		done <- runApp(ctx, a, append([]string{"get", tpath, "-d", getDir, "--port", "0", "--bind", "127.0.0.1", "-q",
+			"--peer", addr}, extra...))
 	}()
 	select {
 	case err = <-done:

@@ -25,7 +25,7 @@ Exit status: 0 complete, 3 stopped before completion, 1 on error.`,
   swarm get 'magnet:?xt=urn:btih:...&tr=http://tracker/announce' --save-torrent show.torrent`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSessions(cmd.Context(), a, args, f)
+			return runSessions(cmd.Context(), cmd, a, args, f)
 		},
 	}
 	f.register(cmd)

@@ -10,13 +10,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	a := &app{stdout: os.Stdout, stderr: os.Stderr, recheck: notifyHangup, dhtRouters: defaultDHTRouters}
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, recheck: notifyHangup, dhtRouters: defaultDHTRouters, setProcs: runtime.GOMAXPROCS}
 	if dir, err := os.UserCacheDir(); err == nil {
 		a.dhtState = filepath.Join(dir, "swarm", "dht.dat")
 	}
@@ -65,6 +66,9 @@ type app struct {
 	// no test reaches the public DHT or writes the user's state by forgetting --no-dht.
 	dhtRouters []string
 	dhtState   string
+	// setProcs sets GOMAXPROCS for --cpus (runtime.GOMAXPROCS). Only main sets it: tests
+	// drive commands in the test process and leave its GOMAXPROCS alone.
+	setProcs func(int) int
 	// pollEvery is how often get and seed refresh the display and check seed limits (0:
 	// 250 ms); completions and stops do not wait for it.
 	pollEvery time.Duration

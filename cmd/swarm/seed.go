@@ -20,7 +20,7 @@ stays the same. --recheck-every does the same periodically.`,
   swarm seed big.torrent --up-rate 1MiB/s --port 51413`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSessions(cmd.Context(), a, args, f)
+			return runSessions(cmd.Context(), cmd, a, args, f)
 		},
 	}
 	f.register(cmd)

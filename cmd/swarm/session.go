@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/swarm-bt/swarm/internal/cores"
 	"github.com/swarm-bt/swarm/metainfo"
 	"github.com/swarm-bt/swarm/peer"
 	"github.com/swarm-bt/swarm/peer/bitfield"
@@ -57,6 +58,8 @@ type sessionFlags struct {
 	needContent, allowMissing bool
 	magnet                    magnetFlags // get: magnet links
 	dht                       sessionDHTFlags
+	cpus                      int           // --cpus (see internal/cores)
+	cores                     *cores.Budget // set by runSessions
 }
 
 func (f *sessionFlags) register(cmd *cobra.Command) {
@@ -74,6 +77,7 @@ func (f *sessionFlags) register(cmd *cobra.Command) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display")
 	fl.DurationVar(&f.recheckEvery, "recheck-every", 0, "re-check the content on disk this often, like SIGHUP does (0 = off)")
 	f.registerDHT(cmd)
+	registerCPUs(cmd, &f.cpus)
 	fl.StringVar(&f.encryption, "encryption", "prefer", "peer encryption (MSE/PE, RC4): prefer (encrypted handshake first, fall back to plain; "+
 		"accept both; RC4 on the data only with peers that require it), require (RC4 only), off (plain only)")
 }
@@ -102,10 +106,12 @@ type session struct {
 // runSessions loads the torrents, checks what is on disk, and runs them all behind one port
 // until each is done (get: complete, unless --seed and the seed limits keep it) or ctx is
 // cancelled.
-func runSessions(ctx context.Context, a *app, paths []string, f *sessionFlags) (err error) {
+func runSessions(ctx context.Context, cmd *cobra.Command, a *app, paths []string, f *sessionFlags) (err error) {
 	if err := f.check(); err != nil {
 		return err
 	}
+	f.cores = a.coreBudget(cmd, f.cpus)
+	defer f.cores.Restore()
 	up, err := parseRate(f.upRate)
 	if err != nil {
 		return fmt.Errorf("--up-rate: %w", err)
@@ -263,6 +269,7 @@ func (s *session) keepSeeding(st peer.Stats) bool {
 func (s *session) check(ctx context.Context) (have bitfield.Bitfield, err error) {
 	start := time.Now()
 	bar := newCheckBar(s.a, s.mi.Info.NumPieces(), s.flags.quiet)
+	defer s.flags.cores.Checking()()
 	have, err = storage.Check(ctx, &s.mi.Info, s.st, runtime.GOMAXPROCS(0), bar.set)
 	bar.done()
 	if err != nil {

@@ -197,7 +197,9 @@ func (r *runner) recheckAll(ctx context.Context) {
 		}
 		t.rechecking = true
 		r.rechecks.Go(func() {
+			done := r.f.cores.Checking()
 			res, err := t.sw.Recheck(ctx)
+			done()
 			r.recheckDone <- recheckResult{t: t, res: res, err: err} // buffered: one per torrent
 		})
 	}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// procsLog stands in for runtime.GOMAXPROCS: it records every change.
+type procsLog struct {
+	mu   sync.Mutex
+	n    int
+	sets []int
+}
+
+func (p *procsLog) set(n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := p.n
+	if n > 0 {
+		p.n = n
+		p.sets = append(p.sets, n)
+	}
+	return old
+}
+
+// TestGetRunsOnItsCores: get moves data on --cpus cores (default one), checks the content
+// on every core, and gives the process its cores back at the end; --cpus 0 and GOMAXPROCS in
+// the environment leave them alone.
+func TestGetRunsOnItsCores(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		env   string
+		extra []string
+		want  []int
+	}{
+		{"default", "", nil, []int{1, 4, 1, 4}},
+		{"--cpus 2", "", []string{"--cpus", "2"}, []int{2, 4, 2, 4}},
+		{"--cpus 0", "", []string{"--cpus", "0"}, nil},
+		{"GOMAXPROCS set", "3", nil, nil},
+		{"--cpus over GOMAXPROCS", "3", []string{"--cpus", "1"}, []int{1, 4, 1, 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOMAXPROCS", tc.env) // empty counts as unset
+			procs := &procsLog{n: 4}
+			getKnownPeer(t, &app{setProcs: procs.set, pollEvery: 50 * time.Millisecond}, "swarm get did not finish", tc.extra...)
+			assert.Equal(t, tc.want, procs.sets)
+		})
+	}
+}
