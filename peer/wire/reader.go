@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -10,7 +9,8 @@ import (
 )
 
 // ReadBufferSize is the size of the Reader's internal buffer: two blocks, so that a piece
-// message usually arrives in one or two reads from the connection.
+// message usually arrives in one or two reads from the connection. It grows to
+// MaxReadBufferSize while the peer sends faster than the Reader reads (see inbuf).
 const ReadBufferSize = 32 << 10
 
 // Reader decodes messages from one connection, enforcing Limits. It is not safe for
@@ -23,7 +23,7 @@ const ReadBufferSize = 32 << 10
 // returned as a Message carrying only the ID, so the engine may ignore them. The codec does not know the torrent's geometry: the
 // engine checks request lengths, indexes and offsets, and that a piece was asked for.
 type Reader struct {
-	br     *bufio.Reader
+	br     *inbuf
 	lim    Limits
 	maxLen uint32 // the largest legal length prefix
 	bfLen  int    // the exact bitfield payload size
@@ -38,7 +38,7 @@ func NewReader(r io.Reader, lim Limits) *Reader {
 		lim.MaxBlock = BlockSize
 	}
 	lim.NumPieces = max(lim.NumPieces, 0)
-	rd := &Reader{br: bufio.NewReaderSize(r, ReadBufferSize), lim: lim}
+	rd := &Reader{br: newInbuf(r), lim: lim}
 	rd.bfLen = bitfield.ByteLen(lim.NumPieces)
 	maxLen := max(9+uint64(lim.MaxBlock), 1+uint64(rd.bfLen), 13)
 	if lim.AnyBitfield {
