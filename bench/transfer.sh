@@ -121,8 +121,32 @@ seed_uploaded() { # payload bytes the seeder uploaded, after it stopped
 
 per_gib() { echo "$1 * 1024 / $size_mib" | bc -l; }
 
+# prime N: write and delete PRIME_MIB (default 2x the payload per leecher, N leechers) of page
+# cache, just before a run. On the VM of docs/benchmarks.md, page-cache pages that the hypervisor has
+# taken back cost several times more to write into than pages freed a moment ago (the time
+# shows up in the guest's copy into the page cache); which ones a leecher gets was luck, and
+# it moved either client's time by up to 2x. Priming gives every run, ours and libtorrent's,
+# the same start. PRIME=0 turns it off.
+prime() { # LEECHERS
+  [ "${PRIME:-1}" = 1 ] || return 0
+  dd if=/dev/zero of="$work/prime.bin" bs=1M count="${PRIME_MIB:-$((2 * size_mib * $1))}" 2>/dev/null
+  rm -f "$work/prime.bin"
+}
+
+# pagecache_cost: system CPU-seconds per GiB to write 256 MiB into the page cache (dd), a
+# probe of the machine's state. On the 2-core VM of docs/benchmarks.md it is 0.15-0.3 most
+# of the time, but in some periods writing into fresh page-cache pages costs 3-4 times as
+# much, and every leecher (ours and libtorrent) is slower for it; runs in such a period are
+# not comparable with runs outside one.
+pagecache_cost() {
+  /usr/bin/time -f "%S" -o "$work/dd.time" dd if=/dev/zero of="$work/dd.bin" bs=256k count=1024 2>/dev/null
+  rm -f "$work/dd.bin"
+  echo "$(tail -1 "$work/dd.time") * 4" | bc -l
+}
+
 echo "payload ${size_mib} MiB, 256 KiB pieces, $runs runs, every peer on 127.0.0.1 behind $tracker_kind;" \
   "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%H:%M) UTC"
+printf "page-cache write cost (dd, sys CPU-s per GiB): %.2f at the start\n" "$(pagecache_cost)"
 
 if [[ " $cases " == *" a "* ]]; then
   echo
@@ -132,6 +156,7 @@ if [[ " $cases " == *" a "* ]]; then
     for kind in swarm lt; do
       start_tracker
       start_seeder $kind
+      prime 1
       leech $kind 1 >>"$work/a-$kind"
       stop_seeder >>"$work/a-seedcpu-$kind"
       stop_tracker
@@ -148,6 +173,7 @@ if [[ " $cases " == *" a "* ]]; then
   done
   sa=$(cut -d' ' -f1 "$work/a-swarm" | median); la=$(cut -d' ' -f1 "$work/a-lt" | median)
   printf "  speed ratio swarm/libtorrent: %.2fx\n" "$(echo "$la / $sa" | bc -l)"
+  printf "  page-cache write cost after (a): %.2f\n" "$(pagecache_cost)"
 fi
 
 if [[ " $cases " == *" b "* ]]; then
@@ -158,6 +184,7 @@ if [[ " $cases " == *" b "* ]]; then
     for kind in swarm lt; do
       start_tracker
       start_seeder $kind
+      prime "$nleech"
       lpids=()
       for n in $(seq "$nleech"); do
         leech $kind "$n" >"$work/b-$kind-$n" &
@@ -184,4 +211,5 @@ if [[ " $cases " == *" b "* ]]; then
   done
   sb=$(median <"$work/b-swarm"); lb=$(median <"$work/b-lt")
   printf "  per-leecher time swarm/libtorrent: %.2f\n" "$(echo "$sb / $lb" | bc -l)"
+  printf "  page-cache write cost after (b): %.2f\n" "$(pagecache_cost)"
 fi
