@@ -17,7 +17,7 @@
 #   engine    our code (github.com/swarm-bt/swarm/...)
 #   memmove   copies in user space (runtime.memmove: bufio, block buffers)
 #   other     everything else (memmove in user space, bufio, runtime misc.)
-# Usage: [VERBOSE=1] [KEEP=DIR] bench/engine-profile.sh [SIZE_MIB=1024]
+# Usage: [VERBOSE=1] [KEEP=DIR] [PRIME=0] bench/engine-profile.sh [SIZE_MIB=1024]
 # (VERBOSE lists the largest symbols in other; KEEP copies both perf files and the binary to DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +48,12 @@ seed_cpu0=$(cpu_s $seed_pid)
 perf record -q -F 2999 -g -p $seed_pid -o "$work/seed.perf" 2>/dev/null &
 perf_pid=$!
 sleep 0.5
+# Prime the page cache as bench/transfer.sh does (PRIME=0: off): pages this VM's hypervisor
+# took back cost several times more to write into, and would swamp the leecher's profile.
+if [ "${PRIME:-1}" = 1 ]; then
+  dd if=/dev/zero of="$work/prime.bin" bs=1M count=$((2 * size_mib)) 2>/dev/null
+  rm -f "$work/prime.bin"
+fi
 t0=$(date +%s.%N)
 /usr/bin/time -f "%U %S %R %M" -o "$work/get.time" perf record -q -F 2999 -g -o "$work/get.perf" -- \
   "$sw" get --no-dht "$work/p.torrent" -d "$work/get" --bind 127.0.5.2 --port $((port + 1)) --peer 127.0.5.1:$port -q \
