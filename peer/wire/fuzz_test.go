@@ -21,6 +21,8 @@ func FuzzReadMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, numPieces, maxBlock uint16) {
 		lim := Limits{NumPieces: int(numPieces), MaxBlock: uint32(maxBlock)}
 		r := NewReader(bytes.NewReader(data), lim)
+		var got []Message
+		var end error
 		for {
 			m, err := r.ReadMessage()
 			if err != nil {
@@ -28,14 +30,46 @@ func FuzzReadMessage(f *testing.F) {
 				if !errors.As(err, &pe) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 					t.Fatalf("unexpected error kind: %v", err)
 				}
-				return
+				end = err
+				break
 			}
+			got = append(got, m)
 			enc := AppendMessage(nil, m)
 			again, err := NewReader(bytes.NewReader(enc), lim).ReadMessage()
 			require.NoError(t, err)
 			assert.Equal(t, m, again)
 		}
+		// The same bytes arriving a few at a time (as from a socket) decode the same way:
+		// the buffer's refills, and its growth and shrinking, are invisible.
+		chunk := 1 + int(numPieces%97)
+		r = NewReader(&chunked{data: data, n: chunk}, lim)
+		for i := 0; ; i++ {
+			m, err := r.ReadMessage()
+			if err != nil {
+				require.Equal(t, len(got), i, "chunks of %d: stopped early: %v", chunk, err)
+				var pe *ProtocolError
+				require.Equal(t, errors.As(end, &pe), errors.As(err, &pe), "chunks of %d: %v, whole: %v", chunk, err, end)
+				return
+			}
+			require.Less(t, i, len(got), "chunks of %d: more messages than whole", chunk)
+			require.Equal(t, got[i], m, "chunks of %d", chunk)
+		}
 	})
+}
+
+// chunked serves data at most n bytes per Read.
+type chunked struct {
+	data []byte
+	n    int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p, c.data[:min(len(c.data), c.n)])
+	c.data = c.data[k:]
+	return k, nil
 }
 
 // FuzzReadHandshake checks that any input either fails cleanly or decodes to a handshake
