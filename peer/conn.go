@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -24,8 +25,11 @@ const outQueueLen = 4096
 // writer goroutines. Its fields are set before the goroutines start and only read after,
 // except the atomics and once.
 type conn struct {
-	id       int
-	nc       net.Conn
+	id int
+	nc net.Conn
+	// raw, when set, reads and writes nc's TCP socket directly (rawsock_linux.go): nc is
+	// plain TCP under its layers. Deadlines and Close still go through nc.
+	raw      *rawSocket
 	addr     netip.AddrPort
 	peerID   [20]byte
 	reserved wire.Reserved // the peer's handshake bits (BEP 10 extension protocol, BEP 6 Fast)
@@ -95,7 +99,11 @@ const maxBatch = 64
 // backpressure) and hands the messages to the loop, all those already buffered in one event:
 // one hand-off (a wake-up of the loop) per read from the socket rather than per message.
 func (s *Swarm) readMessages(ctx context.Context, c *conn) error {
-	r := wire.NewReader(c.nc, wire.Limits{NumPieces: s.cfg.Info.NumPieces(), MaxBlock: wire.BlockSize})
+	var src io.Reader = c.nc
+	if c.raw != nil {
+		src = c.raw
+	}
+	r := wire.NewReader(src, wire.Limits{NumPieces: s.cfg.Info.NumPieces(), MaxBlock: wire.BlockSize})
 	r.SetBlockAlloc(s.disk.blocks.get) // set by startDisk before any connection starts
 	var batch *messagesEvent           // from batchPool; the loop puts it back once handled
 	flush := func() bool {

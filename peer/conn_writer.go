@@ -63,7 +63,7 @@ type writer struct {
 func (s *Swarm) newWriter(c *conn, bitfield []byte) *writer {
 	return &writer{
 		c:         c,
-		bw:        bufio.NewWriterSize(deadlineWriter{c.nc, s.cfg.Timeouts.Idle}, writeBufferSize),
+		bw:        bufio.NewWriterSize(deadlineWriter{nc: c.nc, raw: c.raw, timeout: s.cfg.Timeouts.Idle}, writeBufferSize),
 		st:        s.cfg.Storage,
 		pieceLen:  s.cfg.Info.PieceLength,
 		lim:       s.up,
@@ -409,6 +409,7 @@ func sleepWriting[T any](ctx context.Context, w *writer, ready <-chan T) error {
 // keep-alives) is dropped after the idle timeout instead of pinning the writer for ever.
 type deadlineWriter struct {
 	nc      net.Conn
+	raw     *rawSocket // when set, writes go to nc's socket directly (see conn.raw)
 	timeout time.Duration
 }
 
@@ -416,6 +417,9 @@ type deadlineWriter struct {
 func (d deadlineWriter) Write(p []byte) (int, error) {
 	if err := d.nc.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
 		return 0, err
+	}
+	if d.raw != nil {
+		return d.raw.Write(p)
 	}
 	return d.nc.Write(p)
 }

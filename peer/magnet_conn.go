@@ -108,7 +108,7 @@ func (f *fetcher) extHandshake(nc net.Conn) []byte {
 }
 
 func (f *fetcher) writeFrames(ctx context.Context, nc net.Conn, out <-chan []byte) error {
-	w := deadlineWriter{nc, f.cfg.Timeouts.Idle}
+	w := deadlineWriter{nc: nc, timeout: f.cfg.Timeouts.Idle}
 	for {
 		select {
 		case b := <-out:

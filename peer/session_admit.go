@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -203,5 +202,5 @@ func (s *Session) awaitFirstByte(ctx context.Context, ac *admittedConn) (net.Con
 	if err != nil {
 		return nil, err
 	}
-	return &replayConn{Conn: ac, r: io.MultiReader(bytes.NewReader(b[:]), ac)}, nil
+	return newReplayConn(ac, b[:]), nil
 }

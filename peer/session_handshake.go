@@ -82,7 +82,7 @@ func (s *Session) plainStream(ctx context.Context, nc net.Conn) (net.Conn, io.Re
 		}
 		n = len(head)
 	}
-	replay := io.MultiReader(bytes.NewReader(head[:n]), nc)
+	replay := newReplayConn(nc, head[:n])
 	if n == len(head) && string(head[1:]) == wire.Protocol {
 		if s.cfg.Encryption == mse.Require {
 			return nil, nil, mse.ErrPlainRefused
@@ -92,7 +92,7 @@ func (s *Session) plainStream(ctx context.Context, nc net.Conn) (net.Conn, io.Re
 	if s.cfg.Incoming == nil {
 		return nil, nil, fmt.Errorf("read handshake: %w", wire.ErrBadProtocol)
 	}
-	c, err := s.cfg.Incoming(ctx, &replayConn{Conn: nc, r: replay}, s.infoHashes())
+	c, err := s.cfg.Incoming(ctx, replay, s.infoHashes())
 	if err != nil {
 		return nil, nil, fmt.Errorf("incoming hook: %w", err)
 	}
@@ -203,11 +203,20 @@ func withDeadline(ctx context.Context, nc net.Conn, d time.Duration, f func() er
 	return nil
 }
 
-// replayConn is a connection whose first reads return bytes already read from it.
+// replayConn is a connection whose first reads return bytes already read from it (head).
 type replayConn struct {
 	net.Conn
-	r io.Reader
+	head *bytes.Reader
+}
+
+func newReplayConn(nc net.Conn, head []byte) *replayConn {
+	return &replayConn{Conn: nc, head: bytes.NewReader(head)}
 }
 
 // Read implements net.Conn.
-func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *replayConn) Read(p []byte) (int, error) {
+	if c.head.Len() > 0 {
+		return c.head.Read(p)
+	}
+	return c.Conn.Read(p)
+}

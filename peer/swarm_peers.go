@@ -168,7 +168,7 @@ func (s *Swarm) onConnected(ctx context.Context, e connectedEvent) {
 		src = ai.source
 	}
 	s.peers.nextID++
-	c := &conn{id: s.peers.nextID, nc: e.nc, addr: e.addr, peerID: e.hs.PeerID, reserved: e.hs.Reserved,
+	c := &conn{id: s.peers.nextID, nc: e.nc, raw: newRawSocket(e.nc), addr: e.addr, peerID: e.hs.PeerID, reserved: e.hs.Reserved,
 		outgoing: e.outgoing, encryption: encryptionOf(e.nc), out: make(chan outMsg, outQueueLen)}
 	p := &peer{
 		conn:      c,

@@ -89,3 +89,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	return written, nil
 }
+
+// Plain returns the connection under c when reading and writing through c no longer changes
+// anything: no RC4 either way (now or for the rest of the stream) and no bytes held back
+// from the handshake. The engine then reads and writes the socket itself. Not safe for use
+// concurrently with Read.
+func (c *Conn) Plain() (net.Conn, bool) {
+	if c.enc != nil || c.dec != nil || len(c.pending) > 0 {
+		return nil, false
+	}
+	return c.Conn, true
+}

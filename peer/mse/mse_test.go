@@ -140,6 +140,13 @@ func TestHandshakeMethods(t *testing.T) {
 					assert.Equal(t, ih, o.ic.InfoHash())
 					assert.Equal(t, ih, o.rc.InfoHash())
 					exchange(t, o.ic, o.rc, 100_000)
+					// Plain hands the socket over only when nothing is encrypted and
+					// nothing read ahead is held back.
+					for _, c := range []*mse.Conn{o.ic, o.rc} {
+						inner, ok := c.Plain()
+						assert.Equal(t, tc.want == mse.Plaintext, ok)
+						assert.Equal(t, ok, inner != nil)
+					}
 				})
 			})
 		}

@@ -16,6 +16,9 @@ func readv(f osFile, iov [][]byte, off int64) error {
 		return readvFallback(f, iov, off)
 	}
 	return vectored(of, "preadv", iov, off, func(fd int, iov [][]byte, off int64) (int, error) {
+		if n, ok := nowaitVec(unix.SYS_PREADV2, fd, iov, off); ok {
+			return n, nil
+		}
 		n, err := unix.Preadv(fd, iov, off)
 		if n == 0 && err == nil { // the file's end: the rest reads as zeros
 			for _, b := range iov {
@@ -34,7 +37,12 @@ func writev(f osFile, iov [][]byte, off int64) error {
 	if !ok {
 		return writevFallback(f, iov, off)
 	}
-	return vectored(of, "pwritev", iov, off, unix.Pwritev)
+	return vectored(of, "pwritev", iov, off, func(fd int, iov [][]byte, off int64) (int, error) {
+		if n, ok := nowaitVec(unix.SYS_PWRITEV2, fd, iov, off); ok {
+			return n, nil
+		}
+		return unix.Pwritev(fd, iov, off)
+	})
 }
 
 // vectored calls op on f's descriptor until iov is done, past short counts and EINTR. iov
