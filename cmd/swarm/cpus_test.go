@@ -1,30 +1,13 @@
 package main
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/swarm-bt/swarm/internal/cores/corestest"
 )
-
-// procsLog stands in for runtime.GOMAXPROCS: it records every change.
-type procsLog struct {
-	mu   sync.Mutex
-	n    int
-	sets []int
-}
-
-func (p *procsLog) set(n int) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	old := p.n
-	if n > 0 {
-		p.n = n
-		p.sets = append(p.sets, n)
-	}
-	return old
-}
 
 // TestGetRunsOnItsCores: get moves data on --cpus cores (default one), checks the content
 // on every core, and gives the process its cores back at the end; --cpus 0 and GOMAXPROCS in
@@ -44,9 +27,9 @@ func TestGetRunsOnItsCores(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GOMAXPROCS", tc.env) // empty counts as unset
-			procs := &procsLog{n: 4}
-			getKnownPeer(t, &app{setProcs: procs.set, pollEvery: 50 * time.Millisecond}, "swarm get did not finish", tc.extra...)
-			assert.Equal(t, tc.want, procs.sets)
+			procs := corestest.New(4)
+			getKnownPeer(t, &app{setProcs: procs.Set, pollEvery: 50 * time.Millisecond}, "swarm get did not finish", tc.extra...)
+			assert.Equal(t, tc.want, procs.Sets())
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/swarm-bt/swarm/internal/cores/corestest"
 )
 
 func TestPlan(t *testing.T) {
@@ -29,51 +31,26 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// fakeProcs records GOMAXPROCS changes like runtime.GOMAXPROCS does (returns the previous
-// value; 0 only reads).
-type fakeProcs struct {
-	mu   sync.Mutex
-	n    int
-	sets []int
-}
-
-func (f *fakeProcs) set(n int) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	old := f.n
-	if n > 0 {
-		f.n = n
-		f.sets = append(f.sets, n)
-	}
-	return old
-}
-
-func (f *fakeProcs) get() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.n
-}
-
 func TestBudgetLowersAndChecksRaise(t *testing.T) {
-	f := &fakeProcs{n: 8}
-	b := New(2, f.set)
+	f := corestest.New(8)
+	b := New(2, f.Set)
 	require.NotNil(t, b)
-	assert.Equal(t, 2, f.get(), "the engine runs on its share")
+	assert.Equal(t, 2, f.Get(), "the engine runs on its share")
 
 	done1 := b.Checking()
-	assert.Equal(t, 8, f.get(), "a check runs on every core")
+	assert.Equal(t, 8, f.Get(), "a check runs on every core")
 	done2 := b.Checking()
 	done1()
 	done1() // twice is once
-	assert.Equal(t, 8, f.get(), "a check still runs")
+	assert.Equal(t, 8, f.Get(), "a check still runs")
 	done2()
-	assert.Equal(t, 2, f.get(), "back to the engine's share after the last check")
+	assert.Equal(t, 2, f.Get(), "back to the engine's share after the last check")
 
 	b.Restore()
-	assert.Equal(t, 8, f.get())
+	assert.Equal(t, 8, f.Get())
 	b.Checking()()
-	assert.Equal(t, 8, f.get(), "after Restore checks change nothing")
-	assert.Equal(t, []int{2, 8, 2, 8}, f.sets)
+	assert.Equal(t, 8, f.Get(), "after Restore checks change nothing")
+	assert.Equal(t, []int{2, 8, 2, 8}, f.Sets())
 }
 
 func TestBudgetNoChange(t *testing.T) {
@@ -87,12 +64,12 @@ func TestBudgetNoChange(t *testing.T) {
 		{"as many as the process has", 4, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeProcs{n: tc.procs}
-			b := New(tc.engine, f.set)
+			f := corestest.New(tc.procs)
+			b := New(tc.engine, f.Set)
 			b.Checking()()
 			b.Restore()
-			assert.Equal(t, tc.procs, f.get())
-			assert.Empty(t, slicesWithout(f.sets, tc.procs), "never set below the process's count")
+			assert.Equal(t, tc.procs, f.Get())
+			assert.Empty(t, slicesWithout(f.Sets(), tc.procs), "never set below the process's count")
 		})
 	}
 	var nilBudget *Budget
@@ -102,18 +79,18 @@ func TestBudgetNoChange(t *testing.T) {
 }
 
 func TestBudgetConcurrentChecks(t *testing.T) {
-	f := &fakeProcs{n: 4}
-	b := New(1, f.set)
+	f := corestest.New(4)
+	b := New(1, f.Set)
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Go(func() {
 			done := b.Checking()
-			assert.Equal(t, 4, f.get())
+			assert.Equal(t, 4, f.Get())
 			done()
 		})
 	}
 	wg.Wait()
-	assert.Equal(t, 1, f.get())
+	assert.Equal(t, 1, f.Get())
 }
 
 func slicesWithout(s []int, v int) []int {

@@ -16,7 +16,7 @@ func readv(f osFile, iov [][]byte, off int64) error {
 		return readvFallback(f, iov, off)
 	}
 	return vectored(of, "preadv", iov, off, func(fd int, iov [][]byte, off int64) (int, error) {
-		if n, ok := nowaitVec(unix.SYS_PREADV2, fd, iov, off); ok {
+		if n, ok := nowaitRead(fd, iov, off); ok {
 			return n, nil
 		}
 		n, err := unix.Preadv(fd, iov, off)
@@ -37,12 +37,7 @@ func writev(f osFile, iov [][]byte, off int64) error {
 	if !ok {
 		return writevFallback(f, iov, off)
 	}
-	return vectored(of, "pwritev", iov, off, func(fd int, iov [][]byte, off int64) (int, error) {
-		if n, ok := nowaitVec(unix.SYS_PWRITEV2, fd, iov, off); ok {
-			return n, nil
-		}
-		return unix.Pwritev(fd, iov, off)
-	})
+	return vectored(of, "pwritev", iov, off, unix.Pwritev)
 }
 
 // vectored calls op on f's descriptor until iov is done, past short counts and EINTR. iov

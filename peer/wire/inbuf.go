@@ -31,7 +31,6 @@ type inbuf struct {
 	err         error
 	fills       int // reads in a row that filled the free space
 	small       int // reads in a row that brought less than ReadBufferSize
-	grown       bool
 	growAfter   int // growAfter, or another value in tests
 	shrinkAfter int
 }
@@ -88,16 +87,22 @@ func (b *inbuf) count(n, free int) {
 
 // resize grows or shrinks the buffer as count decided, keeping what is buffered.
 func (b *inbuf) resize() {
+	grown := len(b.buf) > ReadBufferSize
 	switch {
-	case !b.grown && b.fills >= b.growAfter:
-		nb := make([]byte, MaxReadBufferSize)
-		b.w = copy(nb, b.buf[b.r:b.w])
-		b.r, b.buf, b.grown, b.small = 0, nb, true, 0
-	case b.grown && b.small >= b.shrinkAfter && b.w-b.r <= ReadBufferSize/2:
-		nb := make([]byte, ReadBufferSize)
-		b.w = copy(nb, b.buf[b.r:b.w])
-		b.r, b.buf, b.grown, b.fills = 0, nb, false, 0
+	case !grown && b.fills >= b.growAfter:
+		b.realloc(MaxReadBufferSize)
+		b.small = 0
+	case grown && b.small >= b.shrinkAfter && b.w-b.r <= ReadBufferSize/2:
+		b.realloc(ReadBufferSize)
+		b.fills = 0
 	}
+}
+
+// realloc moves what is buffered to the front of a new buffer of size n.
+func (b *inbuf) realloc(n int) {
+	nb := make([]byte, n)
+	b.w = copy(nb, b.buf[b.r:b.w])
+	b.r, b.buf = 0, nb
 }
 
 // readErr returns the pending error once.
